@@ -1,0 +1,167 @@
+// The WebGPU backend: pooled storage buffers, cached pipelines, and one command encoder per dispatch of kernels.
+import type { DimsOf, OpName } from '../../ops/defs.js';
+import type { Backend, DeviceBuffer, KernelVariant, PreparedKernel } from '../backend.js';
+import { BufferPool, MAP_READ_MODE, Usage } from './buffers.js';
+import { acquireDevice } from './device.js';
+import type { GpuKernel, Param } from './kernel.js';
+import { gpuKernels } from './kernels.js';
+import { PipelineCache } from './pipelines.js';
+
+const STORAGE_USAGE = Usage.STORAGE | Usage.COPY_SRC | Usage.COPY_DST;
+const UNIFORM_USAGE = Usage.UNIFORM | Usage.COPY_DST;
+const STAGING_USAGE = Usage.MAP_READ | Usage.COPY_DST;
+
+class GpuBuffer implements DeviceBuffer {
+  constructor(
+    readonly buffer: GPUBuffer,
+    readonly bytes: number,
+  ) {}
+}
+
+class GpuPrepared implements PreparedKernel {
+  constructor(
+    readonly op: OpName,
+    readonly pipeline: GPUComputePipeline,
+    readonly bindGroup: GPUBindGroup,
+    readonly workgroups: [number, number, number],
+    private readonly uniform: GPUBuffer,
+    private readonly pool: BufferPool,
+  ) {}
+  release(): void {
+    this.pool.release(this.uniform);
+  }
+}
+
+export class WebGpuBackend implements Backend {
+  readonly kind = 'webgpu' as const;
+  private readonly pool: BufferPool;
+  private lost: string | undefined;
+
+  private constructor(
+    readonly device: GPUDevice,
+    readonly description: string,
+    readonly pipelines: PipelineCache,
+  ) {
+    this.pool = new BufferPool(device);
+    void device.lost.then((info) => {
+      this.lost = `WebGPU device lost (${info.reason}): ${info.message}`;
+    });
+  }
+
+  static async create(): Promise<WebGpuBackend> {
+    const { device, description } = await acquireDevice();
+    const pipelines = new PipelineCache(device);
+    const backend = new WebGpuBackend(device, description, pipelines);
+    const seen = new Set<string>();
+    for (const fast of Object.values(gpuKernels) as GpuKernel<OpName>[]) {
+      for (const kernel of fast.naive ? [fast, fast.naive] : [fast]) {
+        if (seen.has(kernel.shader)) continue;
+        seen.add(kernel.shader);
+        await pipelines.compile(kernel.shader, kernel.source);
+      }
+    }
+    return backend;
+  }
+
+  alloc(bytes: number): DeviceBuffer {
+    this.checkAlive();
+    return new GpuBuffer(this.pool.acquire(bytes, STORAGE_USAGE), bytes);
+  }
+
+  release(buffer: DeviceBuffer): void {
+    this.pool.release((buffer as GpuBuffer).buffer);
+  }
+
+  write(buffer: DeviceBuffer, data: ArrayBufferView, byteOffset = 0): void {
+    const target = (buffer as GpuBuffer).buffer;
+    if (byteOffset + data.byteLength > target.size) {
+      throw new RangeError(`webgpu: write of ${data.byteLength} bytes overflows a ${target.size}-byte buffer`);
+    }
+    // writeBuffer needs a multiple of 4 bytes; every tensor element is 4 bytes.
+    this.device.queue.writeBuffer(target, byteOffset, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  async read(buffer: DeviceBuffer, bytes: number): Promise<ArrayBuffer> {
+    this.checkAlive();
+    this.pipelines.rethrow();
+    const size = Math.ceil(bytes / 4) * 4;
+    const staging = this.pool.acquire(size, STAGING_USAGE);
+    const encoder = this.device.createCommandEncoder();
+    encoder.copyBufferToBuffer((buffer as GpuBuffer).buffer, 0, staging, 0, size);
+    this.device.queue.submit([encoder.finish()]);
+    try {
+      await staging.mapAsync(MAP_READ_MODE, 0, size);
+      const copy = staging.getMappedRange(0, size).slice(0, bytes);
+      staging.unmap();
+      return copy;
+    } finally {
+      this.pool.release(staging);
+    }
+  }
+
+  prepare<K extends OpName>(
+    op: K,
+    inputs: DeviceBuffer[],
+    outputs: DeviceBuffer[],
+    dims: DimsOf<K>,
+    variant: KernelVariant = 'fast',
+  ): PreparedKernel {
+    this.checkAlive();
+    const fast = gpuKernels[op] as GpuKernel<K>;
+    const kernel = variant === 'naive' ? fast.naive : fast;
+    if (!kernel) throw new Error(`webgpu: op '${op}' has no naive variant`);
+    const pipeline = this.pipelines.pipeline(kernel.shader, kernel.source, kernel.entryPoint(dims), kernel.overrides(dims));
+    const params = packParams(kernel.params(dims));
+    const uniform = this.pool.acquire(params.byteLength, UNIFORM_USAGE);
+    this.device.queue.writeBuffer(uniform, 0, params);
+    const buffers = [...inputs, ...outputs].map((b) => (b as GpuBuffer).buffer);
+    const entries: GPUBindGroupEntry[] = buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
+    entries.push({ binding: buffers.length, resource: { buffer: uniform, size: params.byteLength } });
+    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    return new GpuPrepared(op, pipeline, bindGroup, kernel.workgroups(dims), uniform, this.pool);
+  }
+
+  dispatch(kernels: readonly PreparedKernel[]): void {
+    if (kernels.length === 0) return;
+    const encoder = this.device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    for (const k of kernels as readonly GpuPrepared[]) {
+      pass.setPipeline(k.pipeline);
+      pass.setBindGroup(0, k.bindGroup);
+      pass.dispatchWorkgroups(...k.workgroups);
+    }
+    pass.end();
+    this.device.queue.submit([encoder.finish()]);
+  }
+
+  async sync(): Promise<void> {
+    await this.device.queue.onSubmittedWorkDone();
+    this.pipelines.rethrow();
+  }
+
+  poolStats(): { allocated: number; pooled: number; bytes: number } {
+    return this.pool.stats();
+  }
+
+  async destroy(): Promise<void> {
+    await this.device.queue.onSubmittedWorkDone();
+    this.pool.destroy();
+    this.device.destroy();
+  }
+
+  private checkAlive(): void {
+    if (this.lost) throw new Error(this.lost);
+  }
+}
+
+/** Writes params as consecutive 4-byte scalars, padded to 16 bytes (a uniform struct of scalars has this layout). */
+function packParams(params: Param[]): ArrayBuffer {
+  const buffer = new ArrayBuffer(Math.max(16, Math.ceil((params.length * 4) / 16) * 16));
+  const view = new DataView(buffer);
+  params.forEach(([type, value], i) => {
+    if (type === 'f32') view.setFloat32(i * 4, value, true);
+    else if (type === 'i32') view.setInt32(i * 4, value, true);
+    else view.setUint32(i * 4, value, true);
+  });
+  return buffer;
+}

@@ -1,0 +1,74 @@
+// Compares arrays elementwise within atol + rtol*|expected| and reports the largest error and where it is.
+export interface Tolerance {
+  atol: number;
+  rtol: number;
+}
+
+export interface Comparison {
+  ok: boolean;
+  /** Largest |actual - expected| over all elements. */
+  maxError: number;
+  /** Index of the worst element relative to its allowance (the first failing one, when any fails). */
+  worstIndex: number;
+  actual: number;
+  expected: number;
+  /** Elements outside the tolerance. */
+  failures: number;
+  message: string;
+}
+
+type Numeric = ArrayLike<number>;
+
+/** NaN matches NaN and infinities must match exactly; a length mismatch always fails. */
+export function compareArrays(actual: Numeric, expected: Numeric, tolerance: Tolerance, label = 'values'): Comparison {
+  if (actual.length !== expected.length) {
+    return {
+      ok: false,
+      maxError: Infinity,
+      worstIndex: -1,
+      actual: NaN,
+      expected: NaN,
+      failures: Math.max(actual.length, expected.length),
+      message: `${label}: length ${actual.length} differs from the expected ${expected.length}`,
+    };
+  }
+  let maxError = 0;
+  let worst = -1;
+  let worstRatio = -1;
+  let failures = 0;
+  for (let i = 0; i < actual.length; i++) {
+    const a = actual[i];
+    const e = expected[i];
+    if (Number.isNaN(a) && Number.isNaN(e)) continue;
+    const error = a === e ? 0 : Math.abs(a - e);
+    const allowed = tolerance.atol + tolerance.rtol * Math.abs(e);
+    const bad = !(error <= allowed);
+    if (bad) failures++;
+    if (error > maxError || Number.isNaN(error)) maxError = Number.isNaN(error) ? Infinity : error;
+    const ratio = Number.isNaN(error) ? Infinity : error / allowed;
+    if ((bad && failures === 1) || (failures === 0 && ratio > worstRatio)) {
+      worst = i;
+      worstRatio = ratio;
+    }
+  }
+  const ok = failures === 0;
+  const at = worst >= 0 ? ` at index ${worst}: got ${actual[worst]}, expected ${expected[worst]}` : '';
+  const message = ok
+    ? `${label}: ${actual.length} values within atol ${tolerance.atol} + rtol ${tolerance.rtol}; largest error ${maxError.toExponential(2)}${at}`
+    : `${label}: ${failures} of ${actual.length} values outside atol ${tolerance.atol} + rtol ${tolerance.rtol}; largest error ${maxError.toExponential(2)}; first failure${at}`;
+  return {
+    ok,
+    maxError,
+    worstIndex: worst,
+    actual: worst >= 0 ? actual[worst] : NaN,
+    expected: worst >= 0 ? expected[worst] : NaN,
+    failures,
+    message,
+  };
+}
+
+/** Throws an Error carrying compareArrays' message when the arrays differ beyond the tolerance. */
+export function assertClose(actual: Numeric, expected: Numeric, tolerance: Tolerance, label = 'values'): void {
+  const result = compareArrays(actual, expected, tolerance, label);
+  if (!result.ok) throw new Error(result.message);
+}

@@ -1,0 +1,17 @@
+// The package's public surface: the engine, tensors, errors and the op vocabulary.
+export { createEngine, Engine } from './engine.js';
+export type { ActiveCountOptions, ActiveCounts, BatchNormOptions, BatchNormResult, EngineOptions } from './engine.js';
+export { Tensor } from './tensor.js';
+export type { TypedArrayFor } from './tensor.js';
+export type { DType, Shape } from './tensor-meta.js';
+export { BackendUnavailableError, DisposedTensorError, EngineError, ShaderCompileError, ShapeError } from './errors.js';
+export type { BackendKind } from './backend/backend.js';
+export type { BinaryOp, NodeStatistic, OpName, PoolMode, ReduceOp } from './ops/defs.js';
+export { detectRuntime } from './platform/runtime.js';
+export type { RuntimeName } from './platform/runtime.js';
+export { Random } from './random.js';
+export { assertClose, compareArrays } from './check/compare.js';
+export type { Comparison, Tolerance } from './check/compare.js';
+export { referenceKernels, referenceOp } from './reference/index.js';
+export type { HostArray, ReferenceKernel } from './reference/table.js';
+export { opSpecs } from './ops/specs.js';

@@ -1,0 +1,33 @@
+// The reference kernel table, and referenceOp: run a reference kernel from named inputs and the op's attributes.
+import type { AttrsOf, InputName, OpName } from '../ops/defs.js';
+import { opSpecs } from '../ops/specs.js';
+import type { HostArray, ReferenceTable } from './table.js';
+import { relu, reluMask } from './relu.js';
+
+export const referenceKernels: ReferenceTable = {
+  relu,
+  reluMask,
+} as ReferenceTable;
+
+/**
+ * Runs the reference for `op`. Shapes default to 1-D; pass `shapes` for anything else. Returns outputs in declared order.
+ */
+export function referenceOp<K extends OpName>(
+  op: K,
+  inputs: Record<InputName<K>, HostArray>,
+  attrs: AttrsOf<K>,
+  shapes?: Partial<Record<InputName<K>, readonly number[]>>,
+): HostArray[] {
+  const spec = opSpecs[op];
+  const metas = Object.fromEntries(
+    spec.inputs.map((name) => [
+      name,
+      { shape: shapes?.[name] ?? [inputs[name].length], dtype: inputs[name] instanceof Int32Array ? 'int32' : 'float32' },
+    ]),
+  ) as Parameters<typeof spec.infer>[0];
+  const { dims } = spec.infer(metas, attrs);
+  return referenceKernels[op](
+    spec.inputs.map((name) => inputs[name]),
+    dims,
+  );
+}

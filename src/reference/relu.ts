@@ -1,0 +1,14 @@
+// Reference ReLU and its derivative mask.
+import type { ReferenceKernel } from './table.js';
+
+export const relu: ReferenceKernel<'relu'> = ([x], { size }) => {
+  const out = new Float32Array(size);
+  for (let i = 0; i < size; i++) out[i] = x[i] > 0 ? x[i] : 0;
+  return [out];
+};
+
+export const reluMask: ReferenceKernel<'reluMask'> = ([x], { size }) => {
+  const out = new Float32Array(size);
+  for (let i = 0; i < size; i++) out[i] = x[i] > 0 ? 1 : 0;
+  return [out];
+};

@@ -1,0 +1,20 @@
+// ReLU and its mask against the reference, on shapes that cross workgroup and thread boundaries.
+import { Random, assertClose, referenceOp } from 'emergence-engine';
+import type { TestGroup } from './types.js';
+
+const exact = { atol: 0, rtol: 0 };
+
+export const reluGroup: TestGroup = {
+  name: 'relu',
+  cases: [1, 7, 256, 257, 100_003].map((size) => ({
+    name: `relu and reluMask, ${size} elements`,
+    async run(engine) {
+      const values = new Random(size).uniformArray(size, -2, 2);
+      const x = engine.tensor(values, [size]);
+      const [expectedRelu] = referenceOp('relu', { x: values }, {});
+      const [expectedMask] = referenceOp('reluMask', { x: values }, {});
+      assertClose(await engine.relu(x).read(), expectedRelu, exact, 'relu');
+      assertClose(await engine.reluMask(x).read(), expectedMask, exact, 'reluMask');
+    },
+  })),
+};
