@@ -3,11 +3,35 @@ import type { AttrsOf, InputName, OpName } from '../ops/defs.js';
 import { opSpecs } from '../ops/specs.js';
 import type { HostArray, ReferenceTable } from './table.js';
 import { relu, reluMask } from './relu.js';
+import { biasAdd } from './bias_add.js';
+import { binary } from './binary.js';
+import { scale } from './scale.js';
+import { pool2d } from './pool2d.js';
+import { moments } from './moments.js';
+import { batchNormApply } from './batch_norm_apply.js';
+import { softmaxCrossEntropy } from './softmax_cross_entropy.js';
+import { reduce } from './reduce.js';
+import { nodeStatistic } from './node_statistic.js';
+import { countAbove } from './count_above.js';
+import { matmul } from './matmul.js';
+import { conv2d } from './conv2d.js';
 
 export const referenceKernels: ReferenceTable = {
   relu,
   reluMask,
-} as ReferenceTable;
+  biasAdd,
+  binary,
+  scale,
+  pool2d,
+  moments,
+  batchNormApply,
+  softmaxCrossEntropy,
+  reduce,
+  nodeStatistic,
+  countAbove,
+  matmul,
+  conv2d,
+};
 
 /**
  * Runs the reference for `op`. Shapes default to 1-D; pass `shapes` for anything else. Returns outputs in declared order.

@@ -1,9 +1,9 @@
-// Reference ReLU and its derivative mask.
+// Reference ReLU (NaN passes through, as in PyTorch) and its derivative mask (0 at NaN).
 import type { ReferenceKernel } from './table.js';
 
 export const relu: ReferenceKernel<'relu'> = ([x], { size }) => {
   const out = new Float32Array(size);
-  for (let i = 0; i < size; i++) out[i] = x[i] > 0 ? x[i] : 0;
+  for (let i = 0; i < size; i++) out[i] = x[i] > 0 || Number.isNaN(x[i]) ? x[i] : 0;
   return [out];
 };
 

@@ -1,7 +1,25 @@
 // Every runtime-neutral test group, in the order runners report them.
 import { reluGroup } from './relu.js';
+import { elementwiseGroup } from './elementwise.js';
+import { pool2dGroup } from './pool2d.js';
+import { batchNormGroup } from './batch_norm.js';
+import { softmaxCrossEntropyGroup } from './softmax_cross_entropy.js';
+import { reduceGroup } from './reduce.js';
+import { activeCountsGroup } from './active_counts.js';
+import { matmulGroup } from './matmul.js';
+import { conv2dGroup } from './conv2d.js';
 import type { TestGroup } from './types.js';
 
 export type { TestCase, TestGroup } from './types.js';
 
-export const groups: TestGroup[] = [reluGroup];
+export const groups: TestGroup[] = [
+  reluGroup,
+  elementwiseGroup,
+  pool2dGroup,
+  batchNormGroup,
+  softmaxCrossEntropyGroup,
+  reduceGroup,
+  activeCountsGroup,
+  matmulGroup,
+  conv2dGroup,
+];

@@ -42,8 +42,9 @@ function workerMain(): void {
     const fns = names.map((name) => instance.exports[name] as (...args: number[]) => void);
     const i32 = new Int32Array(memory.buffer, control, 16);
     const f64 = new Float64Array(memory.buffer, control + 64, 32);
-    post('ready');
+    // Read the generation before saying ready: the first job may bump it as soon as the pool hears from every worker.
     let generation = Atomics.load(i32, 0);
+    post('ready');
     for (;;) {
       Atomics.wait(i32, 0, generation);
       generation = Atomics.load(i32, 0);

@@ -1,8 +1,32 @@
 // The WebGPU kernel table: one entry per primitive op; a missing op fails to compile.
 import type { GpuKernelTable } from './kernel.js';
+import { batchNormApply } from './kernels/batch_norm_apply.js';
+import { biasAdd } from './kernels/bias_add.js';
+import { binary } from './kernels/binary.js';
+import { conv2d } from './kernels/conv2d.js';
+import { countAbove } from './kernels/count_above.js';
+import { matmul } from './kernels/matmul.js';
+import { moments } from './kernels/moments.js';
+import { nodeStatistic } from './kernels/node_statistic.js';
+import { pool2d } from './kernels/pool2d.js';
+import { reduce } from './kernels/reduce.js';
 import { relu, reluMask } from './kernels/relu.js';
+import { scale } from './kernels/scale.js';
+import { softmaxCrossEntropy } from './kernels/softmax_cross_entropy.js';
 
 export const gpuKernels: GpuKernelTable = {
+  matmul,
+  biasAdd,
   relu,
   reluMask,
-} as GpuKernelTable;
+  binary,
+  scale,
+  conv2d,
+  pool2d,
+  moments,
+  batchNormApply,
+  softmaxCrossEntropy,
+  reduce,
+  nodeStatistic,
+  countAbove,
+};

@@ -1,17 +1,16 @@
 // WebGPU bindings of relu and its derivative mask (shaders/relu.wgsl).
 import source from '../../../../shaders/relu.wgsl';
-import { linearGrid, type GpuKernel } from '../kernel.js';
-
-const WORKGROUP_SIZE = 256;
+import type { GpuKernel } from '../kernel.js';
+import { ELEMENTWISE_WORKGROUP_SIZE, elementwiseGrid } from './dispatch.js';
 
 function elementwise<K extends 'relu' | 'reluMask'>(entry: string): GpuKernel<K> {
   return {
     shader: 'relu',
     source,
     entryPoint: () => entry,
-    overrides: () => ({ WORKGROUP_SIZE }),
+    overrides: () => ({ WORKGROUP_SIZE: ELEMENTWISE_WORKGROUP_SIZE }),
     params: (d) => [['u32', d.size]],
-    workgroups: (d) => linearGrid(Math.ceil(d.size / WORKGROUP_SIZE)),
+    workgroups: (d) => elementwiseGrid(d.size),
   };
 }
 

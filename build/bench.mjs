@@ -1,0 +1,347 @@
+// Benchmark: matmul and conv2d GFLOP/s on this engine's backends and on TensorFlow.js's wasm backend, in one process.
+//
+// Usage: npm run build && npm run bench -- [--quick] [--out FILE] [--no-webgpu] [--no-tfjs]
+// stdout carries one JSON document; progress and a human-readable table go to stderr. Every figure is the median of
+// several samples taken after warm-up; each sample repeats the op (reading its output back, which on WebGPU includes
+// waiting for the device) until it lasts at least 25 ms. GFLOP/s counts 2 flops per multiply-add.
+import { existsSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const bundle = join(here, 'dist/index.js');
+
+const USAGE = `usage: node build/bench.mjs [--quick] [--out FILE] [--no-webgpu] [--no-tfjs]
+  --quick      fewer sizes and samples
+  --out FILE   also write the JSON document to FILE
+  --no-webgpu  skip the WebGPU backend
+  --no-tfjs    skip TensorFlow.js`;
+
+/** Matmul sizes (n x n x n) and the largest one WebGPU runs: software adapters are slow. */
+const MATMUL_SIZES = [64, 128, 256, 512, 1024];
+const QUICK_MATMUL_SIZES = [64, 256, 1024];
+const WEBGPU_MAX_MATMUL = 256;
+
+/** Realistic layers at batch 32: CIFAR-style 3x3 stacks, a stride-2 downsampling layer and MNIST's first 5x5 layer. */
+const CONV_SHAPES = [
+  { name: '3->32 ch, 32x32, 3x3 pad 1', x: [32, 3, 32, 32], w: [32, 3, 3, 3], stride: 1, padding: 1 },
+  { name: '32->64 ch, 16x16, 3x3 pad 1', x: [32, 32, 16, 16], w: [64, 32, 3, 3], stride: 1, padding: 1 },
+  { name: '64->128 ch, 8x8, 3x3 pad 1', x: [32, 64, 8, 8], w: [128, 64, 3, 3], stride: 1, padding: 1 },
+  { name: '64->128 ch, 16x16, 3x3 stride 2 pad 1', x: [32, 64, 16, 16], w: [128, 64, 3, 3], stride: 2, padding: 1 },
+  { name: '1->32 ch, 28x28, 5x5 pad 2', x: [32, 1, 28, 28], w: [32, 1, 5, 5], stride: 1, padding: 2 },
+];
+const QUICK_CONV_SHAPES = [CONV_SHAPES[0], CONV_SHAPES[2]];
+
+/** One sample lasts at least this long; samples are taken until the budget is spent (within the min/max counts). */
+const SAMPLE_MS = 25;
+const FULL = { minSamples: 7, maxSamples: 15, budgetMs: 1500 };
+const QUICK = { minSamples: 3, maxSamples: 5, budgetMs: 400 };
+/** A backend whose single call takes longer than this skips the rest of that op's sizes. */
+const SLOW_CALL_MS = 5000;
+
+function parseArgs(argv) {
+  const options = { quick: false, out: undefined, webgpu: true, tfjs: true };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--quick') options.quick = true;
+    else if (arg === '--no-webgpu') options.webgpu = false;
+    else if (arg === '--no-tfjs') options.tfjs = false;
+    else if (arg === '--out') {
+      options.out = argv[++i];
+      if (!options.out) throw new Error(`bench: --out needs a file name\n${USAGE}`);
+    } else if (arg === '--help' || arg === '-h') {
+      console.error(USAGE);
+      process.exit(0);
+    } else throw new Error(`bench: unknown option '${arg}'\n${USAGE}`);
+  }
+  return options;
+}
+
+const log = (message) => process.stderr.write(`${message}\n`);
+const elementsOf = (shape) => shape.reduce((product, d) => product * d, 1);
+
+/**
+ * Median time of one call of `run` (async), after warm-up. Returns undefined timing fields when a call is too slow to
+ * measure within reason.
+ */
+async function measure(run, settings) {
+  let start = performance.now();
+  await run();
+  const first = performance.now() - start;
+  if (first > SLOW_CALL_MS) return { slow: true, ms: first };
+  // Warm-up: at least 3 calls and 100 ms, so both engines' compilers have tiered up.
+  let calls = 1;
+  start = performance.now();
+  while (calls < 3 || performance.now() - start < Math.min(100, settings.budgetMs / 4)) {
+    await run();
+    calls++;
+  }
+  const perCall = (performance.now() - start) / (calls - 1);
+  const repeats = Math.max(1, Math.ceil(SAMPLE_MS / Math.max(perCall, 1e-3)));
+  const samples = [];
+  const began = performance.now();
+  while (samples.length < settings.maxSamples && (samples.length < settings.minSamples || performance.now() - began < settings.budgetMs)) {
+    const t0 = performance.now();
+    for (let i = 0; i < repeats; i++) await run();
+    samples.push((performance.now() - t0) / repeats);
+  }
+  samples.sort((a, b) => a - b);
+  const mid = samples.length >> 1;
+  const median = samples.length % 2 ? samples[mid] : (samples[mid - 1] + samples[mid]) / 2;
+  return { ms: median, samples: samples.length, repeats };
+}
+
+/** This engine as a benchmark target: matmul and conv2d on tensors it owns, output read back each call. */
+function engineTarget(engine, label) {
+  return {
+    label,
+    description: engine.description,
+    matmul(n, a, b) {
+      const x = engine.tensor(a, [n, n]);
+      const y = engine.tensor(b, [n, n]);
+      return {
+        run: async () => {
+          const out = engine.matmul(x, y);
+          await out.read();
+          out.dispose();
+        },
+        dispose: () => (x.dispose(), y.dispose()),
+      };
+    },
+    conv2d(shape, xValues, wValues) {
+      const x = engine.tensor(xValues, shape.x);
+      const w = engine.tensor(wValues, shape.w);
+      const attrs = { stride: shape.stride, padding: shape.padding };
+      return {
+        run: async () => {
+          const out = engine.conv2d(x, w, attrs);
+          await out.read();
+          out.dispose();
+        },
+        dispose: () => (x.dispose(), w.dispose()),
+      };
+    },
+  };
+}
+
+/** TensorFlow.js's wasm backend (XNNPACK) as a benchmark target; conv2d takes NHWC input and HWIO filters. */
+function tfjsTarget(tf, description) {
+  return {
+    label: 'tfjs-wasm',
+    description,
+    matmul(n, a, b) {
+      const x = tf.tensor2d(a, [n, n]);
+      const y = tf.tensor2d(b, [n, n]);
+      return {
+        run: async () => {
+          const out = tf.matMul(x, y);
+          out.dataSync();
+          out.dispose();
+        },
+        dispose: () => (x.dispose(), y.dispose()),
+      };
+    },
+    conv2d(shape, xValues, wValues) {
+      const [N, C, H, W] = shape.x;
+      const [O, , KH, KW] = shape.w;
+      const x = tf.tidy(() => tf.transpose(tf.tensor4d(xValues, [N, C, H, W]), [0, 2, 3, 1]));
+      const w = tf.tidy(() => tf.transpose(tf.tensor4d(wValues, [O, C, KH, KW]), [2, 3, 1, 0]));
+      const pad = shape.padding === 0 ? 'valid' : shape.padding;
+      return {
+        run: async () => {
+          const out = tf.conv2d(x, w, shape.stride, pad);
+          out.dataSync();
+          out.dispose();
+        },
+        dispose: () => (x.dispose(), w.dispose()),
+      };
+    },
+  };
+}
+
+async function loadTfjs() {
+  const tf = await import('@tensorflow/tfjs-core');
+  await import('@tensorflow/tfjs-backend-wasm');
+  if (!(await tf.setBackend('wasm'))) throw new Error('tf.setBackend("wasm") failed');
+  await tf.ready();
+  const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
+  const threads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT');
+  const description = `TensorFlow.js ${tf.version_core} wasm backend (XNNPACK${simd ? ', SIMD' : ''}, ${threads ? 'multi-threaded' : '1 thread'})`;
+  return { tf, description };
+}
+
+const round = (value, digits = 2) => (value === undefined ? undefined : Number(value.toFixed(digits)));
+
+async function main() {
+  const options = parseArgs(process.argv.slice(2));
+  if (!existsSync(bundle)) throw new Error(`bench: ${bundle} is missing; run 'npm run build' first`);
+  // Third-party libraries print notices with console.log; stdout carries only the JSON document.
+  console.log = (...args) => console.error(...args);
+  const settings = options.quick ? QUICK : FULL;
+  const { createEngine, Random } = await import(bundle);
+
+  const targets = [];
+  const unavailable = {};
+  const errors = {};
+  const engines = [];
+  const wasm = await createEngine({ backend: 'wasm' });
+  engines.push(wasm);
+  targets.push(engineTarget(wasm, 'wasm'));
+  if (wasm.description.includes(' 1 thread')) log('bench: the wasm backend runs on 1 thread here; wasm-1thread is skipped');
+  else {
+    const single = await createEngine({ backend: 'wasm', threads: 1 });
+    engines.push(single);
+    targets.push(engineTarget(single, 'wasm-1thread'));
+  }
+  if (options.webgpu) {
+    try {
+      const gpu = await createEngine({ backend: 'webgpu' });
+      engines.push(gpu);
+      targets.push(engineTarget(gpu, 'webgpu'));
+    } catch (error) {
+      unavailable.webgpu = error.message;
+      log(`bench: WebGPU unavailable: ${error.message}`);
+    }
+  } else unavailable.webgpu = 'skipped (--no-webgpu)';
+  let reference;
+  if (options.tfjs) {
+    try {
+      const { tf, description } = await loadTfjs();
+      reference = tfjsTarget(tf, description);
+      targets.push(reference);
+    } catch (error) {
+      unavailable['tfjs-wasm'] = error.message;
+      log(`bench: TensorFlow.js unavailable: ${error.message}`);
+    }
+  } else unavailable['tfjs-wasm'] = 'skipped (--no-tfjs)';
+  // Let the worker threads start and park before the first timed call.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  for (const target of targets) log(`bench: ${target.label}: ${target.description}`);
+
+  const tooSlow = new Set();
+  async function time(target, op, key, flop, build) {
+    if (tooSlow.has(`${target.label} ${op}`)) return undefined;
+    let job;
+    try {
+      job = build();
+      const result = await measure(job.run, settings);
+      if (result.slow) {
+        tooSlow.add(`${target.label} ${op}`);
+        errors[`${target.label} ${op} ${key}`] = `one call took ${Math.round(result.ms)} ms; larger sizes skipped`;
+        return undefined;
+      }
+      return flop / (result.ms * 1e6);
+    } catch (error) {
+      errors[`${target.label} ${op} ${key}`] = error.message;
+      log(`bench: ${target.label} ${op} ${key} failed: ${error.message}`);
+      return undefined;
+    } finally {
+      job?.dispose();
+    }
+  }
+
+  const ratios = (gflops) => {
+    if (!reference || !gflops[reference.label]) return {};
+    const out = {};
+    for (const target of targets) {
+      if (target !== reference && gflops[target.label]) out[target.label] = round(gflops[target.label] / gflops[reference.label]);
+    }
+    return out;
+  };
+
+  const matmul = [];
+  for (const n of options.quick ? QUICK_MATMUL_SIZES : MATMUL_SIZES) {
+    const rng = new Random(n);
+    const a = rng.uniformArray(n * n);
+    const b = rng.uniformArray(n * n);
+    const flop = 2 * n ** 3;
+    const gflops = {};
+    for (const target of targets) {
+      if (target.label === 'webgpu' && n > WEBGPU_MAX_MATMUL) continue;
+      log(`bench: matmul ${n} on ${target.label}`);
+      const value = await time(target, 'matmul', n, flop, () => target.matmul(n, a, b));
+      if (value !== undefined) gflops[target.label] = round(value);
+    }
+    matmul.push({ n, flop, gflops, ratioToTfjs: ratios(gflops) });
+  }
+
+  const conv2d = [];
+  for (const shape of options.quick ? QUICK_CONV_SHAPES : CONV_SHAPES) {
+    const [N, C, H, W] = shape.x;
+    const [O, , KH, KW] = shape.w;
+    const OH = Math.floor((H + 2 * shape.padding - KH) / shape.stride) + 1;
+    const OW = Math.floor((W + 2 * shape.padding - KW) / shape.stride) + 1;
+    const flop = 2 * N * O * OH * OW * C * KH * KW;
+    const rng = new Random(flop % 1_000_003);
+    const xValues = rng.uniformArray(elementsOf(shape.x));
+    const wValues = rng.uniformArray(elementsOf(shape.w));
+    const gflops = {};
+    for (const target of targets) {
+      log(`bench: conv2d ${shape.name} on ${target.label}`);
+      const value = await time(target, 'conv2d', shape.name, flop, () => target.conv2d(shape, xValues, wValues));
+      if (value !== undefined) gflops[target.label] = round(value);
+    }
+    conv2d.push({
+      name: shape.name,
+      x: shape.x,
+      w: shape.w,
+      stride: shape.stride,
+      padding: shape.padding,
+      flop,
+      gflops,
+      ratioToTfjs: ratios(gflops),
+    });
+  }
+
+  for (const engine of engines) await engine.dispose();
+
+  const report = {
+    benchmark: 'emergence-engine matmul and conv2d',
+    date: new Date().toISOString(),
+    environment: { node: process.version, platform: `${process.platform} ${process.arch}`, cpu: cpus()[0]?.model, cores: cpus().length },
+    method: `median of ${settings.minSamples}-${settings.maxSamples} samples after warm-up; each sample repeats the op for at least ${SAMPLE_MS} ms and reads the output back; GFLOP/s = 2 x multiply-adds / time`,
+    backends: Object.fromEntries(targets.map((target) => [target.label, target.description])),
+    unavailable,
+    matmul,
+    conv2d,
+    errors,
+  };
+  printTable(
+    report,
+    targets.map((target) => target.label),
+  );
+  const json = `${JSON.stringify(report, null, 2)}\n`;
+  process.stdout.write(json);
+  if (options.out) {
+    const temporary = `${options.out}.${process.pid}.tmp`;
+    await writeFile(temporary, json);
+    await rename(temporary, options.out);
+    log(`bench: wrote ${options.out}`);
+  }
+}
+
+function printTable(report, labels) {
+  const ratioLabels = labels.filter((label) => label !== 'tfjs-wasm');
+  const header = ['', ...labels.map((label) => `${label} GFLOP/s`), ...ratioLabels.map((label) => `${label}/tfjs`)];
+  const rows = [...report.matmul.map((row) => [`matmul ${row.n}`, row]), ...report.conv2d.map((row) => [`conv2d ${row.name}`, row])].map(
+    ([name, row]) => [
+      name,
+      ...labels.map((label) => (row.gflops[label] === undefined ? '-' : row.gflops[label].toFixed(1))),
+      ...ratioLabels.map((label) => (row.ratioToTfjs[label] === undefined ? '-' : `${row.ratioToTfjs[label].toFixed(2)}x`)),
+    ],
+  );
+  const widths = header.map((_, column) => Math.max(...[header, ...rows].map((row) => row[column].length)));
+  const format = (row) =>
+    row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ');
+  log('');
+  log(format(header));
+  for (const row of rows) log(format(row));
+  for (const [what, message] of Object.entries(report.errors)) log(`  ${what}: ${message}`);
+}
+
+main().catch((error) => {
+  process.stderr.write(`${error.stack ?? error}\n`);
+  process.exit(1);
+});
