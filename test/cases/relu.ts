@@ -1,6 +1,6 @@
 // ReLU and its mask against the reference, on shapes that cross workgroup and thread boundaries.
 import { Random, assertClose, referenceOp } from 'emergence-engine';
-import type { TestGroup } from './types.js';
+import type { TestCase, TestGroup } from './types.js';
 
 const exact = { atol: 0, rtol: 0 };
 
@@ -17,7 +17,7 @@ export const reluGroup: TestGroup = {
         assertClose(await engine.reluMask(x).read(), referenceOp('reluMask', { x: special }, {})[0], exact, 'reluMask');
       },
     },
-    ...[1, 7, 256, 257, 100_003].map((size) => ({
+    ...[1, 7, 256, 257, 100_003].map((size): TestCase => ({
       name: `relu and reluMask, ${size} elements`,
       async run(engine) {
         const values = new Random(size).uniformArray(size, -2, 2);
