@@ -8,6 +8,7 @@ import { reduceGroup } from './reduce.js';
 import { activeCountsGroup } from './active_counts.js';
 import { matmulGroup } from './matmul.js';
 import { conv2dGroup } from './conv2d.js';
+import { randomShapesGroup } from './random_shapes.js';
 import type { TestGroup } from './types.js';
 
 export type { TestCase, TestGroup } from './types.js';
@@ -22,4 +23,5 @@ export const groups: TestGroup[] = [
   activeCountsGroup,
   matmulGroup,
   conv2dGroup,
+  randomShapesGroup,
 ];
