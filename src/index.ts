@@ -15,3 +15,5 @@ export type { Comparison, Tolerance } from './check/compare.js';
 export { referenceKernels, referenceOp } from './reference/index.js';
 export type { HostArray, ReferenceKernel } from './reference/table.js';
 export { opSpecs } from './ops/specs.js';
+export { selfCheck } from './check/selfcheck.js';
+export type { SelfCheckOptions, SelfCheckRow } from './check/selfcheck.js';

@@ -42,10 +42,10 @@ export function compareArrays(actual: Numeric, expected: Numeric, tolerance: Tol
     if (Number.isNaN(a) && Number.isNaN(e)) continue;
     const error = a === e ? 0 : Math.abs(a - e);
     const allowed = tolerance.atol + tolerance.rtol * Math.abs(e);
-    const bad = !(error <= allowed);
+    const bad = a !== e && !(error <= allowed);
     if (bad) failures++;
     if (error > maxError || Number.isNaN(error)) maxError = Number.isNaN(error) ? Infinity : error;
-    const ratio = Number.isNaN(error) ? Infinity : error / allowed;
+    const ratio = error === 0 ? 0 : Number.isNaN(error) ? Infinity : error / allowed;
     if ((bad && failures === 1) || (failures === 0 && ratio > worstRatio)) {
       worst = i;
       worstRatio = ratio;

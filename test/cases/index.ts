@@ -9,6 +9,8 @@ import { activeCountsGroup } from './active_counts.js';
 import { matmulGroup } from './matmul.js';
 import { conv2dGroup } from './conv2d.js';
 import { randomShapesGroup } from './random_shapes.js';
+import { errorsGroup } from './errors.js';
+import { memoryGroup } from './memory.js';
 import type { TestGroup } from './types.js';
 
 export type { TestCase, TestGroup } from './types.js';
@@ -24,4 +26,6 @@ export const groups: TestGroup[] = [
   matmulGroup,
   conv2dGroup,
   randomShapesGroup,
+  errorsGroup,
+  memoryGroup,
 ];

@@ -26,14 +26,16 @@ const lifecycle = { sanitizeOps: false, sanitizeResources: false };
 
 for (const backend of ['wasm', 'webgpu'] as BackendKind[]) {
   const ignore = backend === 'webgpu' && !probe;
-  let engine: Engine | undefined;
+  // Started by whichever test runs first, so a --filter that skips 'engine starts' still gets an engine.
+  let started: Promise<Engine> | undefined;
+  const startEngine = (): Promise<Engine> => (started ??= createEngine({ backend, threads: WASM_THREADS }));
 
   Deno.test({
     name: `${backend} › engine starts`,
     ignore,
     ...lifecycle,
     async fn() {
-      engine = await createEngine({ backend, threads: WASM_THREADS });
+      const engine = await startEngine();
       if (engine.backend !== backend) throw new Error(`asked for ${backend}, got ${engine.backend}`);
       if (backend === 'wasm' && !engine.description.includes(`${WASM_THREADS} threads`)) {
         throw new Error(`expected ${WASM_THREADS} WebAssembly threads, got: ${engine.description}`);
@@ -50,9 +52,8 @@ for (const backend of ['wasm', 'webgpu'] as BackendKind[]) {
         ignore,
         ...lifecycle,
         async fn() {
-          const current = engine;
-          if (!current) throw new Error(`the ${backend} engine did not start`);
-          await current.scope(() => testCase.run(current));
+          const engine = await startEngine();
+          await engine.scope(() => testCase.run(engine));
         },
       });
     }
@@ -63,8 +64,9 @@ for (const backend of ['wasm', 'webgpu'] as BackendKind[]) {
     ignore,
     ...lifecycle,
     async fn() {
+      const engine = await started;
+      started = undefined;
       await engine?.dispose();
-      engine = undefined;
     },
   });
 }

@@ -1,6 +1,6 @@
 // Every shaders/*.wgsl must compile in Tint (Dawn, the npm package `webgpu`) and give a pipeline for each entry point.
 import { readdirSync, readFileSync } from 'node:fs';
-import { create, globals } from 'webgpu';
+import { create } from 'webgpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileErrors, computeEntryPoints, pipelineError } from '../shaders/validate.js';
 
@@ -11,8 +11,8 @@ const shaders = readdirSync(shaderDir)
   .map((file) => ({ name: file.slice(0, -'.wgsl'.length), source: readFileSync(new URL(file, shaderDir), 'utf8') }));
 
 const requireWebGpu = process.env.EMERGENCE_REQUIRE_WEBGPU === '1';
-Object.assign(globalThis, globals);
-// Dawn's instance must outlive its adapter and device: keep a reference (a collected instance crashes the process).
+// Dawn's instance must outlive its adapter and device: once collected, its pending event processing runs on freed
+// memory and aborts the process. The afterAll hook refers to it, which keeps it reachable until the tests are done.
 const gpu = create([]);
 const adapter = await gpu.requestAdapter();
 if (!adapter && !requireWebGpu) console.warn('Tint shader validation skipped: Dawn found no WebGPU adapter');
@@ -23,7 +23,10 @@ describe.skipIf(!adapter && !requireWebGpu)('WGSL in Tint (Dawn)', () => {
     if (!adapter) throw new Error('Dawn found no WebGPU adapter (set VK_ICD_FILENAMES to a Vulkan driver, e.g. SwiftShader)');
     device = await adapter.requestDevice();
   });
-  afterAll(() => device?.destroy());
+  afterAll(() => {
+    device?.destroy();
+    void gpu;
+  });
 
   it('finds the shaders', () => {
     expect(shaders.length).toBeGreaterThan(0);

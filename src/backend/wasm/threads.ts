@@ -104,8 +104,13 @@ export class ThreadPool {
       if (detectRuntime() === 'node') {
         const { Worker } = await import('node:worker_threads');
         const worker = new Worker(source, { eval: true });
-        worker.unref();
-        ready.push(new Promise((resolve, reject) => (worker.once('message', () => resolve()), worker.once('error', reject))));
+        // Unref only once the worker is ready: until then it is the only thing keeping an `await createEngine()` alive.
+        ready.push(
+          new Promise((resolve, reject) => {
+            worker.once('message', () => (worker.unref(), resolve()));
+            worker.once('error', reject);
+          }),
+        );
         worker.postMessage(init);
         handles.push(worker);
       } else {

@@ -59,6 +59,7 @@ export async function acquireDevice(powerPreference: GPUPowerPreference = 'high-
     },
   });
   const info = adapter.info;
-  const name = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ');
+  // Some adapters (wgpu) report the vendor as a PCI id number; keep only words that name something.
+  const name = [info.vendor, info.architecture, info.description || info.device].filter((part) => part && !/^\d+$/.test(part)).join(' ');
   return { device, adapter, runtime, description: `${name || 'unknown adapter'} (${runtime})` };
 }
