@@ -2,8 +2,9 @@
 //
 // Usage: npm run build && npm run bench -- [--quick] [--out FILE] [--no-webgpu] [--no-tfjs]
 // stdout carries one JSON document; progress and a human-readable table go to stderr. Every figure is the median of
-// several samples taken after warm-up; each sample repeats the op (reading its output back, which on WebGPU includes
-// waiting for the device) until it lasts at least 25 ms. GFLOP/s counts 2 flops per multiply-add.
+// several samples taken after warm-up, the targets' samples interleaved; each sample repeats the op (reading its output
+// back, which on WebGPU includes waiting for the device) until it lasts at least 25 ms. GFLOP/s counts 2 flops per
+// multiply-add.
 import { existsSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
@@ -62,35 +63,62 @@ function parseArgs(argv) {
 const log = (message) => process.stderr.write(`${message}\n`);
 const elementsOf = (shape) => shape.reduce((product, d) => product * d, 1);
 
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
 /**
- * Median time of one call of `run` (async), after warm-up. Returns undefined timing fields when a call is too slow to
- * measure within reason.
+ * Times one workload on several targets and returns each one's median milliseconds per call. Every target is warmed up
+ * first (at least 3 calls and 100 ms, so the JIT tiers have settled); then the samples are taken round-robin, one per
+ * target per round, so a burst of outside load on this shared machine hits every target alike. Returns each target's
+ * median and fastest sample. `jobs` are { key, run } with `run` async; failures and too-slow targets are reported
+ * through `problems`.
  */
-async function measure(run, settings) {
-  let start = performance.now();
-  await run();
-  const first = performance.now() - start;
-  if (first > SLOW_CALL_MS) return { slow: true, ms: first };
-  // Warm-up: at least 3 calls and 100 ms, so both engines' compilers have tiered up.
-  let calls = 1;
-  start = performance.now();
-  while (calls < 3 || performance.now() - start < Math.min(100, settings.budgetMs / 4)) {
-    await run();
-    calls++;
+async function timeInterleaved(jobs, settings, problems) {
+  const live = [];
+  for (const job of jobs) {
+    try {
+      let start = performance.now();
+      await job.run();
+      const first = performance.now() - start;
+      if (first > SLOW_CALL_MS) {
+        problems(job, `one call took ${Math.round(first)} ms`, true);
+        continue;
+      }
+      let calls = 1;
+      start = performance.now();
+      while (calls < 3 || performance.now() - start < 100) {
+        await job.run();
+        calls++;
+      }
+      const perCall = (performance.now() - start) / (calls - 1);
+      live.push({ job, repeats: Math.max(1, Math.ceil(SAMPLE_MS / Math.max(perCall, 1e-3))), samples: [] });
+    } catch (error) {
+      problems(job, error.message, false);
+    }
   }
-  const perCall = (performance.now() - start) / (calls - 1);
-  const repeats = Math.max(1, Math.ceil(SAMPLE_MS / Math.max(perCall, 1e-3)));
-  const samples = [];
   const began = performance.now();
-  while (samples.length < settings.maxSamples && (samples.length < settings.minSamples || performance.now() - began < settings.budgetMs)) {
-    const t0 = performance.now();
-    for (let i = 0; i < repeats; i++) await run();
-    samples.push((performance.now() - t0) / repeats);
+  const budget = settings.budgetMs * live.length;
+  for (let round = 0; round < settings.maxSamples && (round < settings.minSamples || performance.now() - began < budget); round++) {
+    for (const entry of live) {
+      if (entry.failed) continue;
+      try {
+        const t0 = performance.now();
+        for (let i = 0; i < entry.repeats; i++) await entry.job.run();
+        entry.samples.push((performance.now() - t0) / entry.repeats);
+      } catch (error) {
+        entry.failed = true;
+        problems(entry.job, error.message, false);
+      }
+    }
   }
-  samples.sort((a, b) => a - b);
-  const mid = samples.length >> 1;
-  const median = samples.length % 2 ? samples[mid] : (samples[mid - 1] + samples[mid]) / 2;
-  return { ms: median, samples: samples.length, repeats };
+  return new Map(
+    live
+      .filter((entry) => !entry.failed)
+      .map((entry) => [entry.job.key, { median: median(entry.samples), best: Math.min(...entry.samples) }]),
+  );
 }
 
 /** This engine as a benchmark target: matmul and conv2d on tensors it owns, output read back each call. */
@@ -221,24 +249,33 @@ async function main() {
   for (const target of targets) log(`bench: ${target.label}: ${target.description}`);
 
   const tooSlow = new Set();
-  async function time(target, op, key, flop, build) {
-    if (tooSlow.has(`${target.label} ${op}`)) return undefined;
-    let job;
-    try {
-      job = build();
-      const result = await measure(job.run, settings);
-      if (result.slow) {
-        tooSlow.add(`${target.label} ${op}`);
-        errors[`${target.label} ${op} ${key}`] = `one call took ${Math.round(result.ms)} ms; larger sizes skipped`;
-        return undefined;
+  /**
+   * GFLOP/s of one workload on every target that takes it, from the median sample (gflops) and the fastest one
+   * (gflopsBest); `build(target)` makes { run, dispose } or undefined.
+   */
+  async function timeAll(op, key, flop, build) {
+    const jobs = [];
+    for (const target of targets) {
+      if (tooSlow.has(`${target.label} ${op}`)) continue;
+      try {
+        const job = build(target);
+        if (job) jobs.push({ ...job, key: target.label });
+      } catch (error) {
+        errors[`${target.label} ${op} ${key}`] = error.message;
       }
-      return flop / (result.ms * 1e6);
-    } catch (error) {
-      errors[`${target.label} ${op} ${key}`] = error.message;
-      log(`bench: ${target.label} ${op} ${key} failed: ${error.message}`);
-      return undefined;
+    }
+    log(`bench: ${op} ${key} on ${jobs.map((job) => job.key).join(', ')}`);
+    const problems = (job, message, slow) => {
+      if (slow) tooSlow.add(`${job.key} ${op}`);
+      errors[`${job.key} ${op} ${key}`] = slow ? `${message}; larger sizes skipped` : message;
+      log(`bench: ${job.key} ${op} ${key}: ${message}`);
+    };
+    try {
+      const times = await timeInterleaved(jobs, settings, problems);
+      const rate = (pick) => Object.fromEntries([...times].map(([label, ms]) => [label, round(flop / (ms[pick] * 1e6))]));
+      return { gflops: rate('median'), gflopsBest: rate('best') };
     } finally {
-      job?.dispose();
+      for (const job of jobs) job.dispose();
     }
   }
 
@@ -257,14 +294,10 @@ async function main() {
     const a = rng.uniformArray(n * n);
     const b = rng.uniformArray(n * n);
     const flop = 2 * n ** 3;
-    const gflops = {};
-    for (const target of targets) {
-      if (target.label === 'webgpu' && n > WEBGPU_MAX_MATMUL) continue;
-      log(`bench: matmul ${n} on ${target.label}`);
-      const value = await time(target, 'matmul', n, flop, () => target.matmul(n, a, b));
-      if (value !== undefined) gflops[target.label] = round(value);
-    }
-    matmul.push({ n, flop, gflops, ratioToTfjs: ratios(gflops) });
+    const { gflops, gflopsBest } = await timeAll('matmul', n, flop, (target) =>
+      target.label === 'webgpu' && n > WEBGPU_MAX_MATMUL ? undefined : target.matmul(n, a, b),
+    );
+    matmul.push({ n, flop, gflops, gflopsBest, ratioToTfjs: ratios(gflops) });
   }
 
   const conv2d = [];
@@ -277,12 +310,7 @@ async function main() {
     const rng = new Random(flop % 1_000_003);
     const xValues = rng.uniformArray(elementsOf(shape.x));
     const wValues = rng.uniformArray(elementsOf(shape.w));
-    const gflops = {};
-    for (const target of targets) {
-      log(`bench: conv2d ${shape.name} on ${target.label}`);
-      const value = await time(target, 'conv2d', shape.name, flop, () => target.conv2d(shape, xValues, wValues));
-      if (value !== undefined) gflops[target.label] = round(value);
-    }
+    const { gflops, gflopsBest } = await timeAll('conv2d', shape.name, flop, (target) => target.conv2d(shape, xValues, wValues));
     conv2d.push({
       name: shape.name,
       x: shape.x,
@@ -291,6 +319,7 @@ async function main() {
       padding: shape.padding,
       flop,
       gflops,
+      gflopsBest,
       ratioToTfjs: ratios(gflops),
     });
   }
@@ -301,7 +330,7 @@ async function main() {
     benchmark: 'emergence-engine matmul and conv2d',
     date: new Date().toISOString(),
     environment: { node: process.version, platform: `${process.platform} ${process.arch}`, cpu: cpus()[0]?.model, cores: cpus().length },
-    method: `median of ${settings.minSamples}-${settings.maxSamples} samples after warm-up; each sample repeats the op for at least ${SAMPLE_MS} ms and reads the output back; GFLOP/s = 2 x multiply-adds / time`,
+    method: `gflops: median of ${settings.minSamples}-${settings.maxSamples} samples per target after warm-up, taken round-robin across targets (gflopsBest: the fastest sample); each sample repeats the op for at least ${SAMPLE_MS} ms and reads the output back; GFLOP/s = 2 x multiply-adds / time; ratioToTfjs compares medians`,
     backends: Object.fromEntries(targets.map((target) => [target.label, target.description])),
     unavailable,
     matmul,

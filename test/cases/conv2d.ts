@@ -71,8 +71,8 @@ const referenceCases: TestCase[] = referenceConvs.map((conv, index) => ({
 const oracleCases: TestCase[] = (
   [
     { x: [4, 16, 16, 16], w: [32, 16, 3, 3], stride: 1, padding: 1 },
-    { x: [1, 128, 3, 3], w: [256, 128, 3, 3], stride: 1, padding: 1 },
-    { x: [3, 8, 21, 19], w: [12, 8, 5, 5], stride: 2, padding: 2 },
+    { x: [1, 128, 4, 4], w: [256, 128, 3, 3], stride: 1, padding: 1 },
+    { x: [4, 8, 41, 37], w: [16, 8, 5, 5], stride: 2, padding: 2 },
   ] as Conv[]
 ).map((conv, index) => ({
   name: `${describe(conv)}, fast vs naive vs reference`,

@@ -94,7 +94,7 @@ const shapeCases: TestCase[] = [
 /** Large enough to run on every thread: split along columns (wide output) and along rows (tall, narrow output). */
 const oracleCases: TestCase[] = [
   [136, 264, 280],
-  [600, 9, 450],
+  [1100, 9, 450],
 ].map(([M, N, K], index) => ({
   name: `${M}x${K} @ ${K}x${N}, all transposes, fast vs naive vs reference`,
   async run(engine) {

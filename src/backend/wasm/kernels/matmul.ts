@@ -26,11 +26,12 @@ export function gemmThreadScratch(M: number, N: number, K: number): number {
 }
 
 /**
- * Work in the engine's units (elements of a streaming kernel, see PARALLEL_WORK_THRESHOLD): one unit per 64
- * multiply-adds, so a product runs on every thread from 2M multiply-adds (128^3) up. Measured on 2 cores, waking the
- * worker and waiting for it costs about 50 us, which a 128^3 product (about 120 us on one thread) just repays.
+ * Work in the engine's units (elements of a streaming kernel, see PARALLEL_WORK_THRESHOLD): one unit per 128
+ * multiply-adds, so a product runs on every thread from 4M multiply-adds (about 160^3) up. Measured on 2 cores, waking
+ * the worker and waiting for it costs 40-60 us at the median, with a tail past 250 us; a 160^3 product (about 230 us
+ * on one thread) gains about a quarter from a second thread, a 128^3 one nothing.
  */
-export const gemmWork = (multiplyAdds: number): number => multiplyAdds / 64;
+export const gemmWork = (multiplyAdds: number): number => multiplyAdds / 128;
 
 const matmulArgs: WasmKernel<'matmul'>['args'] = ({ inputs: [a, b], outputs: [out] }, d) => [
   a,
