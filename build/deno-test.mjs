@@ -9,7 +9,7 @@ import { buildTests } from './build-tests.mjs';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const deno = join(root, 'node_modules/deno/deno');
 if (!existsSync(deno)) {
-  console.error('deno-test: node_modules/deno/deno is missing; run `npm ci`');
+  console.error('deno-test: node_modules/deno/deno is missing; run `npm install`');
   process.exit(1);
 }
 

@@ -7,15 +7,16 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const usage = `Usage: npm run selfcheck -- [--backend auto|webgpu|wasm] [--seed N] [--repeats N] [--json]
+const usage = `Usage: npm run selfcheck -- [--backend auto|webgpu|wasm] [--seed N] [--repeats N] [--json] [--no-build]
 
 Runs every kernel (fast, and naive where one exists) on seeded random inputs of a few sizes on one backend, compares
 it with the TypeScript reference and times it (median of --repeats runs after a warm-up run).
 
-  --backend   auto (default: WebGPU when an adapter is found, else WebAssembly), webgpu or wasm
+  --backend   auto (default: WebGPU on a hardware GPU, else WebAssembly), webgpu or wasm
   --seed      seed of the random inputs (default 0)
   --repeats   timed runs per kernel (default 3)
   --json      print one JSON document on stdout instead of the table (progress goes to stderr)
+  --no-build  skip \`npm run build\` (by default the package is rebuilt first, about 10 s)
 
 In Node, WebGPU comes from the npm package 'webgpu' (Dawn) and needs a Vulkan driver; on a machine without a GPU use
 SwiftShader: VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json npm run selfcheck -- --backend webgpu`;
@@ -28,6 +29,7 @@ try {
       seed: { type: 'string', default: '0' },
       repeats: { type: 'string', default: '3' },
       json: { type: 'boolean', default: false },
+      'no-build': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   }).values;
@@ -49,15 +51,17 @@ if (!['auto', 'webgpu', 'wasm'].includes(args.backend) || !Number.isInteger(seed
 /** Runs a set-up command with its output on stderr, so --json keeps stdout to the one document. */
 function setUp(label, command, commandArgs) {
   console.error(`selfcheck: ${label}: ${command} ${commandArgs.join(' ')}`);
-  const result = spawnSync(command, commandArgs, { cwd: root, stdio: ['ignore', process.stderr, 'inherit'] });
+  const env = { ...process.env, PUPPETEER_SKIP_DOWNLOAD: '1' };
+  const result = spawnSync(command, commandArgs, { cwd: root, env, stdio: ['ignore', process.stderr, 'inherit'] });
   if (result.status !== 0) {
     console.error(`selfcheck: '${command} ${commandArgs.join(' ')}' failed (${result.error?.message ?? `exit ${result.status}`})`);
     process.exit(1);
   }
 }
 
-if (!existsSync(join(root, 'node_modules/.bin/esbuild'))) setUp('node_modules is missing', 'npm', ['ci']);
-if (!existsSync(join(root, 'build/dist/index.js'))) setUp('build/dist is missing', 'npm', ['run', 'build']);
+// `npm install`, not `npm ci`: npm 11 writes lock files without other platforms' optional packages and then refuses them in ci.
+if (!existsSync(join(root, 'node_modules/.bin/esbuild'))) setUp('node_modules is missing', 'npm', ['install', '--no-audit', '--no-fund']);
+if (!args['no-build']) setUp('building', 'npm', ['run', '--silent', 'build']);
 
 const { createEngine, selfCheck } = await import(pathToFileURL(join(root, 'build/dist/index.js')).href);
 

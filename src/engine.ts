@@ -9,8 +9,13 @@ import { formatShape, sizeOf, type DType, type Shape } from './tensor-meta.js';
 import { Tensor, type TensorOwner } from './tensor.js';
 
 export interface EngineOptions {
-  /** 'auto' tries WebGPU and falls back to WebAssembly (saying so once); default 'auto'. */
+  /**
+   * 'auto' takes a hardware GPU through WebGPU when there is one, else WebAssembly (saying why, once per process);
+   * default 'auto'.
+   */
   backend?: 'auto' | BackendKind;
+  /** Let 'auto' choose a software WebGPU renderer (SwiftShader, lavapipe) over WebAssembly. Default false. */
+  allowSoftwareGpu?: boolean;
   /** Seed for the engine's random generator (initializers, shuffling); default 0. */
   seed?: number;
   /** WebAssembly threads, the caller's included; default: the hardware's, at most 8. */
@@ -83,13 +88,13 @@ export class Engine implements TensorOwner {
     if (wanted !== 'wasm') {
       try {
         const { WebGpuBackend } = await import('./backend/webgpu/backend.js');
-        backend = await WebGpuBackend.create();
+        backend = await WebGpuBackend.create({ allowSoftware: wanted === 'webgpu' || options.allowSoftwareGpu === true });
       } catch (error) {
         if (wanted === 'webgpu') throw error;
         if (!(error instanceof BackendUnavailableError)) throw error;
         if (!fallbackAnnounced) {
           fallbackAnnounced = true;
-          (options.log ?? console.warn)(`emergence-engine: WebGPU unavailable, using WebAssembly. ${error.message}`);
+          (options.log ?? console.warn)(`emergence-engine: using WebAssembly. ${error.message}`);
         }
       }
     }

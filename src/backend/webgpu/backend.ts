@@ -1,4 +1,5 @@
 // The WebGPU backend: pooled storage buffers, cached pipelines, and one command encoder per dispatch of kernels.
+import { BackendUnavailableError } from '../../errors.js';
 import type { DimsOf, OpName } from '../../ops/defs.js';
 import type { Backend, DeviceBuffer, KernelVariant, PreparedKernel } from '../backend.js';
 import { BufferPool, MAP_READ_MODE, Usage } from './buffers.js';
@@ -48,8 +49,15 @@ export class WebGpuBackend implements Backend {
     });
   }
 
-  static async create(): Promise<WebGpuBackend> {
-    const { device, description } = await acquireDevice();
+  /** With `allowSoftware: false`, a CPU renderer is refused (BackendUnavailableError) so 'auto' can pick WebAssembly. */
+  static async create(options: { allowSoftware?: boolean } = {}): Promise<WebGpuBackend> {
+    const { device, description, software } = await acquireDevice();
+    if (software && options.allowSoftware === false) {
+      device.destroy();
+      throw new BackendUnavailableError(
+        `webgpu: the only adapter is a software renderer (${description}), slower than WebAssembly here; pass backend 'webgpu' to use it anyway`,
+      );
+    }
     const pipelines = new PipelineCache(device);
     const backend = new WebGpuBackend(device, description, pipelines);
     const seen = new Set<string>();

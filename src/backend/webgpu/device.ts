@@ -7,7 +7,11 @@ export interface AcquiredDevice {
   adapter: GPUAdapter;
   runtime: RuntimeName;
   description: string;
+  /** A CPU renderer (SwiftShader, lavapipe/llvmpipe, WARP): correct, but far slower than the WebAssembly backend. */
+  software: boolean;
 }
+
+const SOFTWARE_RENDERERS = /swiftshader|llvmpipe|lavapipe|software|warp|basic render/i;
 
 /** Keeps Node's Dawn instance alive as long as its devices are. */
 let nodeGpu: GPU | undefined;
@@ -61,5 +65,6 @@ export async function acquireDevice(powerPreference: GPUPowerPreference = 'high-
   const info = adapter.info;
   // Some adapters (wgpu) report the vendor as a PCI id number; keep only words that name something.
   const name = [info.vendor, info.architecture, info.description || info.device].filter((part) => part && !/^\d+$/.test(part)).join(' ');
-  return { device, adapter, runtime, description: `${name || 'unknown adapter'} (${runtime})` };
+  const software = info.isFallbackAdapter === true || SOFTWARE_RENDERERS.test(`${info.vendor} ${info.description} ${info.device}`);
+  return { device, adapter, runtime, software, description: `${name || 'unknown adapter'} (${runtime})` };
 }
