@@ -10,6 +10,8 @@ export { softmaxCrossEntropy } from './kernels/softmax_cross_entropy';
 export { reduce } from './kernels/reduce';
 export { nodeStatistic } from './kernels/node_statistic';
 export { countAbove } from './kernels/count_above';
+export { sgdUpdate } from './kernels/sgd_update';
+export { adamUpdate } from './kernels/adam_update';
 export { matmul } from './kernels/matmul';
 export { matmulNaive } from './kernels/matmul_naive';
 export { conv2d } from './kernels/conv2d';

@@ -64,6 +64,36 @@ export interface ActiveCounts {
   total: number;
 }
 
+export interface SgdUpdateOptions {
+  lr: number;
+  /** Default 0 (no velocity; the velocity input passes through, masked). */
+  momentum?: number;
+  /** L2 penalty added to the gradient. Default 0. */
+  weightDecay?: number;
+  /** Default 0. */
+  dampening?: number;
+  /** Nesterov momentum (needs momentum > 0 and dampening 0). Default false. */
+  nesterov?: boolean;
+  /** PyTorch's first step: the velocity starts as the gradient instead of being blended into. Default false. */
+  firstStep?: boolean;
+}
+
+export interface AdamUpdateOptions {
+  lr: number;
+  /** The step being taken, counting from 1 (bias correction). */
+  step: number;
+  /** Default 0.9. */
+  beta1?: number;
+  /** Default 0.999. */
+  beta2?: number;
+  /** Default 1e-8. */
+  eps?: number;
+  /** Default 0: L2 penalty on the gradient for Adam, decoupled decay of the weights for AdamW. */
+  weightDecay?: number;
+  /** AdamW: decay the weights directly (param *= 1 - lr * weightDecay) instead of the gradient. Default false. */
+  decoupled?: boolean;
+}
+
 /** Resolves when a fallback notice has been printed, so 'auto' says it once per process. */
 let fallbackAnnounced = false;
 
@@ -295,6 +325,49 @@ export class Engine implements TensorOwner {
 
   max(x: Tensor, axes?: number[]): Tensor {
     return this.reduceAxes(x, 'max', axes);
+  }
+
+  /**
+   * One torch.optim.SGD step on one parameter tensor, then pruning: weights and velocity are multiplied by mask (1
+   * keeps, 0 prunes), so pruned weights stay exactly zero. Returns new tensors; the inputs are untouched.
+   */
+  sgdUpdate(param: Tensor, grad: Tensor, velocity: Tensor, mask: Tensor, options: SgdUpdateOptions): { param: Tensor; velocity: Tensor } {
+    const attrs = {
+      lr: options.lr,
+      momentum: options.momentum ?? 0,
+      weightDecay: options.weightDecay ?? 0,
+      dampening: options.dampening ?? 0,
+      nesterov: options.nesterov ?? false,
+      firstStep: options.firstStep ?? false,
+    };
+    const { newParam, newVelocity } = this.run('sgdUpdate', { param, grad, velocity, mask }, attrs);
+    return { param: newParam, velocity: newVelocity };
+  }
+
+  /**
+   * One torch.optim.Adam step (AdamW with `decoupled`) on one parameter tensor, then pruning: weights and both moments
+   * are multiplied by mask, so pruned weights stay exactly zero. Returns new tensors; the inputs are untouched.
+   */
+  adamUpdate(
+    param: Tensor,
+    grad: Tensor,
+    m: Tensor,
+    v: Tensor,
+    mask: Tensor,
+    options: AdamUpdateOptions,
+  ): { param: Tensor; m: Tensor; v: Tensor } {
+    const attrs = {
+      lr: options.lr,
+      beta1: options.beta1 ?? 0.9,
+      beta2: options.beta2 ?? 0.999,
+      eps: options.eps ?? 1e-8,
+      weightDecay: options.weightDecay ?? 0,
+      decoupled: options.decoupled ?? false,
+      step: options.step,
+    };
+    const label = attrs.decoupled ? 'adamW' : 'adam';
+    const { newParam, newM, newV } = this.run('adamUpdate', { param, grad, m, v, mask }, attrs, label);
+    return { param: newParam, m: newM, v: newV };
   }
 
   /**

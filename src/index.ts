@@ -1,6 +1,7 @@
 // The package's public surface: the engine, tensors, errors and the op vocabulary.
 export { createEngine, Engine } from './engine.js';
 export type { ActiveCountOptions, ActiveCounts, BatchNormOptions, BatchNormResult, EngineOptions } from './engine.js';
+export type { AdamUpdateOptions, SgdUpdateOptions } from './engine.js';
 export { Tensor } from './tensor.js';
 export type { TypedArrayFor } from './tensor.js';
 export type { DType, Shape } from './tensor-meta.js';
@@ -17,3 +18,23 @@ export type { HostArray, ReferenceKernel } from './reference/table.js';
 export { opSpecs } from './ops/specs.js';
 export { selfCheck } from './check/selfcheck.js';
 export type { SelfCheckOptions, SelfCheckRow } from './check/selfcheck.js';
+export {
+  SafetensorsError,
+  StateDictError,
+  checkStateDict,
+  halfToFloatBits,
+  parseSafetensors,
+  serializeSafetensors,
+} from './io/safetensors.js';
+export type { FoundShapes, SafetensorsDType, SafetensorsFile, SafetensorsInput, SafetensorsTensor } from './io/safetensors.js';
+export {
+  calculateGain,
+  defaultBiasInit,
+  defaultWeightInit,
+  fanInAndFanOut,
+  kaimingNormal,
+  kaimingUniform,
+  xavierNormal,
+  xavierUniform,
+} from './nn/init.js';
+export type { Fans, KaimingOptions, Nonlinearity, XavierOptions } from './nn/init.js';

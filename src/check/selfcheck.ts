@@ -66,6 +66,18 @@ const statisticTolerance: Tolerance = { atol: 1e-6, rtol: 1e-5 };
 const normalizedTolerance: Tolerance = { atol: 1e-5, rtol: 1e-5 };
 
 const positive = (_name: string, size: number, random: Random): Float32Array => random.uniformArray(size, 0.1, 2);
+/**
+ * One optimizer step from values in [-1, 1] (second moments in [0.1, 2]): a few float32 roundings of terms of order 1,
+ * plus Adam's sqrt and divisions (a few ulps each, scaled by lr); test/cases/optimizers.ts measures and justifies it.
+ */
+const optimizerTolerance: Tolerance = { atol: 1e-6, rtol: 1e-6 };
+/** Optimizer inputs: a pruning mask of zeros and ones (about a fifth pruned), positive second moments, else [-1, 1]. */
+const optimizerValues = (name: string, size: number, random: Random): Float32Array =>
+  name === 'mask'
+    ? Float32Array.from({ length: size }, () => (random.uniform() < 0.2 ? 0 : 1))
+    : name === 'v'
+      ? positive(name, size, random)
+      : random.uniformArray(size);
 
 function cases(): CheckCase[] {
   const list: CheckCase[] = [];
@@ -154,6 +166,27 @@ function cases(): CheckCase[] {
     for (const op of ['sum', 'mean', 'max']) {
       const tolerance = op === 'max' ? exact : op === 'sum' ? dotTolerance(R) : { atol: 1e-5 / Math.sqrt(R), rtol: 1e-5 };
       list.push({ op: 'reduce', variantLabel: op, shapes: { x: [outer, R, inner] }, attrs: { op, outer, R, inner }, tolerance });
+    }
+  }
+  for (const size of [1001, 262_147]) {
+    const shapes = { param: [size], grad: [size], velocity: [size], mask: [size] };
+    list.push({
+      op: 'sgdUpdate',
+      variantLabel: 'nesterov',
+      shapes,
+      attrs: { lr: 0.1, momentum: 0.9, weightDecay: 1e-4, dampening: 0, nesterov: true, firstStep: false },
+      values: optimizerValues,
+      tolerance: optimizerTolerance,
+    });
+    for (const decoupled of [false, true]) {
+      list.push({
+        op: 'adamUpdate',
+        variantLabel: decoupled ? 'adamW' : 'adam',
+        shapes: { param: [size], grad: [size], m: [size], v: [size], mask: [size] },
+        attrs: { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, decoupled, step: 3 },
+        values: optimizerValues,
+        tolerance: optimizerTolerance,
+      });
     }
   }
   return list;

@@ -109,6 +109,51 @@ export interface OpSignatures {
   };
   /** The number of entries of x strictly above threshold, as a one-element int32 tensor. */
   countAbove: { inputs: 'x'; outputs: 'count'; attrs: { threshold: number }; dims: { size: number; threshold: number } };
+  /**
+   * One torch.optim.SGD step on one parameter tensor, then pruning: newParam = (param - lr * step) * mask and
+   * newVelocity = velocity' * mask (see sgd_update in the kernels). With momentum 0 the velocity passes through, masked.
+   */
+  sgdUpdate: {
+    inputs: 'param' | 'grad' | 'velocity' | 'mask';
+    outputs: 'newParam' | 'newVelocity';
+    attrs: { lr: number; momentum: number; weightDecay: number; dampening: number; nesterov: boolean; firstStep: boolean };
+    dims: {
+      size: number;
+      lr: number;
+      momentum: number;
+      /** 1 - dampening, computed in float64 on the host. */
+      oneMinusDampening: number;
+      weightDecay: number;
+      nesterov: boolean;
+      /** PyTorch's first step: the velocity becomes the (decayed) gradient itself. */
+      firstStep: boolean;
+    };
+  };
+  /**
+   * One torch.optim.Adam (or AdamW, `decoupled`) step on one parameter tensor, then pruning: param, m and v are all
+   * multiplied by mask. `step` counts from 1; the bias corrections are computed on the host into the dims.
+   */
+  adamUpdate: {
+    inputs: 'param' | 'grad' | 'm' | 'v' | 'mask';
+    outputs: 'newParam' | 'newM' | 'newV';
+    attrs: { lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; decoupled: boolean; step: number };
+    dims: {
+      size: number;
+      beta1: number;
+      beta2: number;
+      oneMinusBeta1: number;
+      oneMinusBeta2: number;
+      eps: number;
+      /** Adam's L2 term added to the gradient: weightDecay, or 0 for AdamW. */
+      gradDecay: number;
+      /** AdamW's decoupled decay applied to param first: 1 - lr * weightDecay, or 1 for Adam. */
+      paramScale: number;
+      /** lr / (1 - beta1^step). */
+      stepSize: number;
+      /** sqrt(1 - beta2^step). */
+      biasCorrection2Sqrt: number;
+    };
+  };
 }
 
 export type OpName = keyof OpSignatures;

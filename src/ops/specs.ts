@@ -72,6 +72,23 @@ function windowDims(
   return { N, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW };
 }
 
+/** Every input of an optimizer update must have the shape of 'param'. */
+function sameShapeAsParam(op: string, inputs: Record<string, TensorMeta>): void {
+  const { param } = inputs;
+  for (const [name, meta] of Object.entries(inputs)) {
+    if (name !== 'param') sameShape(op, ['param', name], param.shape, meta.shape);
+  }
+}
+
+/** Optimizer hyperparameters: finite and within [low, high] (high exclusive when `open`). */
+function requireInRange(op: string, name: string, value: number, low: number, high = Infinity, open = false): void {
+  const inside = typeof value === 'number' && Number.isFinite(value) && value >= low && (open ? value < high : value <= high);
+  if (!inside) {
+    const range = high === Infinity ? `at least ${low}` : `in [${low}, ${high}${open ? ')' : ']'}`;
+    throw new ShapeError(op, `${name} must be a finite number ${range}, got ${value}`);
+  }
+}
+
 function viewNCS(shape: Shape): { N: number; C: number; S: number } {
   return { N: shape[0], C: shape[1] ?? 1, S: sizeOf(shape.slice(2)) };
 }
@@ -265,6 +282,69 @@ export const opSpecs: Specs = {
     inputTypes: { x: 'float32' },
     infer({ x }, { threshold }) {
       return { outputs: { count: { shape: [1], dtype: 'int32' } }, dims: { size: sizeOf(x.shape), threshold } };
+    },
+  },
+  sgdUpdate: {
+    inputs: ['param', 'grad', 'velocity', 'mask'],
+    outputs: ['newParam', 'newVelocity'],
+    inputTypes: { param: 'float32', grad: 'float32', velocity: 'float32', mask: 'float32' },
+    infer(inputs, { lr, momentum, weightDecay, dampening, nesterov, firstStep }) {
+      const op = 'sgdUpdate';
+      sameShapeAsParam(op, inputs);
+      requireInRange(op, 'lr', lr, 0);
+      requireInRange(op, 'momentum', momentum, 0);
+      requireInRange(op, 'weightDecay', weightDecay, 0);
+      requireInRange(op, 'dampening', dampening, 0, 1);
+      if (nesterov && (momentum <= 0 || dampening !== 0)) {
+        throw new ShapeError(
+          op,
+          `nesterov momentum requires momentum > 0 and dampening 0, got momentum ${momentum}, dampening ${dampening}`,
+        );
+      }
+      const shape = inputs.param.shape;
+      return {
+        outputs: { newParam: f32(shape), newVelocity: f32(shape) },
+        dims: {
+          size: sizeOf(shape),
+          lr,
+          momentum,
+          oneMinusDampening: 1 - dampening,
+          weightDecay,
+          nesterov: !!nesterov,
+          firstStep: !!firstStep,
+        },
+      };
+    },
+  },
+  adamUpdate: {
+    inputs: ['param', 'grad', 'm', 'v', 'mask'],
+    outputs: ['newParam', 'newM', 'newV'],
+    inputTypes: { param: 'float32', grad: 'float32', m: 'float32', v: 'float32', mask: 'float32' },
+    infer(inputs, { lr, beta1, beta2, eps, weightDecay, decoupled, step }) {
+      const op = decoupled ? 'adamW' : 'adam';
+      sameShapeAsParam(op, inputs);
+      requireInRange(op, 'lr', lr, 0);
+      requireInRange(op, 'beta1', beta1, 0, 1, true);
+      requireInRange(op, 'beta2', beta2, 0, 1, true);
+      requireInRange(op, 'eps', eps, 0);
+      requireInRange(op, 'weightDecay', weightDecay, 0);
+      if (!Number.isInteger(step) || step < 1) throw new ShapeError(op, `step must be an integer >= 1 (steps count from 1), got ${step}`);
+      const shape = inputs.param.shape;
+      return {
+        outputs: { newParam: f32(shape), newM: f32(shape), newV: f32(shape) },
+        dims: {
+          size: sizeOf(shape),
+          beta1,
+          beta2,
+          oneMinusBeta1: 1 - beta1,
+          oneMinusBeta2: 1 - beta2,
+          eps,
+          gradDecay: decoupled ? 0 : weightDecay,
+          paramScale: decoupled ? 1 - lr * weightDecay : 1,
+          stepSize: lr / (1 - beta1 ** step),
+          biasCorrection2Sqrt: Math.sqrt(1 - beta2 ** step),
+        },
+      };
     },
   },
 };

@@ -15,6 +15,8 @@ import { nodeStatistic } from './node_statistic.js';
 import { countAbove } from './count_above.js';
 import { matmul } from './matmul.js';
 import { conv2d } from './conv2d.js';
+import { sgdUpdate } from './sgd_update.js';
+import { adamUpdate } from './adam_update.js';
 
 export const referenceKernels: ReferenceTable = {
   relu,
@@ -31,6 +33,8 @@ export const referenceKernels: ReferenceTable = {
   countAbove,
   matmul,
   conv2d,
+  sgdUpdate,
+  adamUpdate,
 };
 
 /**

@@ -8,9 +8,12 @@ import { reduceGroup } from './reduce.js';
 import { activeCountsGroup } from './active_counts.js';
 import { matmulGroup } from './matmul.js';
 import { conv2dGroup } from './conv2d.js';
+import { optimizersGroup } from './optimizers.js';
 import { randomShapesGroup } from './random_shapes.js';
 import { errorsGroup } from './errors.js';
 import { memoryGroup } from './memory.js';
+import { safetensorsGroup } from './safetensors.js';
+import { initGroup } from './init.js';
 import type { TestGroup } from './types.js';
 
 export type { TestCase, TestGroup } from './types.js';
@@ -25,7 +28,10 @@ export const groups: TestGroup[] = [
   activeCountsGroup,
   matmulGroup,
   conv2dGroup,
+  optimizersGroup,
   randomShapesGroup,
   errorsGroup,
   memoryGroup,
+  safetensorsGroup,
+  initGroup,
 ];

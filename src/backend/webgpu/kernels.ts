@@ -1,5 +1,6 @@
 // The WebGPU kernel table: one entry per primitive op; a missing op fails to compile.
 import type { GpuKernelTable } from './kernel.js';
+import { adamUpdate } from './kernels/adam_update.js';
 import { batchNormApply } from './kernels/batch_norm_apply.js';
 import { biasAdd } from './kernels/bias_add.js';
 import { binary } from './kernels/binary.js';
@@ -12,6 +13,7 @@ import { pool2d } from './kernels/pool2d.js';
 import { reduce } from './kernels/reduce.js';
 import { relu, reluMask } from './kernels/relu.js';
 import { scale } from './kernels/scale.js';
+import { sgdUpdate } from './kernels/sgd_update.js';
 import { softmaxCrossEntropy } from './kernels/softmax_cross_entropy.js';
 
 export const gpuKernels: GpuKernelTable = {
@@ -29,4 +31,6 @@ export const gpuKernels: GpuKernelTable = {
   reduce,
   nodeStatistic,
   countAbove,
+  sgdUpdate,
+  adamUpdate,
 };
