@@ -395,9 +395,8 @@ export class Engine implements TensorOwner {
   /** WebGPU only: compiles WGSL through the pipeline cache; throws ShaderCompileError naming the shader and line:column. */
   async compileShader(name: string, source: string): Promise<void> {
     this.checkAlive('compileShader');
-    const pipelines = (this.backendImpl as { pipelines?: { compile(name: string, source: string): Promise<unknown> } }).pipelines;
-    if (!pipelines) throw new EngineError(`compileShader: the ${this.backend} backend compiles no shaders`);
-    await pipelines.compile(name, source);
+    if (!this.backendImpl.compileShader) throw new EngineError(`compileShader: the ${this.backend} backend compiles no shaders`);
+    await this.backendImpl.compileShader(name, source);
   }
 
   /** Waits until all submitted work has finished. */

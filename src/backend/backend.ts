@@ -38,6 +38,8 @@ export interface Backend {
   ): PreparedKernel;
   /** Runs kernels in order; on WebGPU, as one command encoder and one submit. */
   dispatch(kernels: readonly PreparedKernel[]): void;
+  /** Compiles WGSL and throws ShaderCompileError on failure (WebGPU only: the WebAssembly backend has no shaders). */
+  compileShader?(name: string, source: string): Promise<void>;
   /** Resolves when every dispatched kernel has finished. */
   sync(): Promise<void>;
   /** Buffers currently allocated from the device and held in the pool (for tests and diagnostics). */

@@ -142,6 +142,10 @@ export class WebGpuBackend implements Backend {
     this.device.queue.submit([encoder.finish()]);
   }
 
+  async compileShader(name: string, source: string): Promise<void> {
+    await this.pipelines.compile(name, source);
+  }
+
   async sync(): Promise<void> {
     await this.device.queue.onSubmittedWorkDone();
     this.pipelines.rethrow();
