@@ -4,6 +4,7 @@ export { biasAdd } from './kernels/bias_add';
 export { binary } from './kernels/binary';
 export { scale } from './kernels/scale';
 export { pool2d } from './kernels/pool2d';
+export { pool2dBackward } from './kernels/pool2d_backward';
 export { moments } from './kernels/moments';
 export { batchNormApply } from './kernels/batch_norm_apply';
 export { softmaxCrossEntropy } from './kernels/softmax_cross_entropy';
@@ -16,6 +17,10 @@ export { matmul } from './kernels/matmul';
 export { matmulNaive } from './kernels/matmul_naive';
 export { conv2d } from './kernels/conv2d';
 export { conv2dNaive } from './kernels/conv2d_naive';
+export { conv2dBackwardInput } from './kernels/conv2d_backward_input';
+export { conv2dBackwardInputNaive } from './kernels/conv2d_backward_input_naive';
+export { conv2dBackwardFilter } from './kernels/conv2d_backward_filter';
+export { conv2dBackwardFilterNaive } from './kernels/conv2d_backward_filter_naive';
 
 /** First byte after the module's static data; the engine's allocator starts here. */
 export function heapBase(): usize {

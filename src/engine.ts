@@ -262,6 +262,21 @@ export class Engine implements TensorOwner {
     return this.run('conv2d', { x, w }, { stride: options.stride ?? 1, padding: options.padding ?? 0 }).out;
   }
 
+  /**
+   * Gradient of conv2d(x, w) with respect to x, from dy (the gradient of its output) and w; `inputSize` is x's [H, W]
+   * (rows and columns no window reaches get 0).
+   */
+  conv2dBackwardInput(dy: Tensor, w: Tensor, options: { stride?: Pair; padding?: Pair; inputSize: [number, number] }): Tensor {
+    const attrs = { stride: options.stride ?? 1, padding: options.padding ?? 0, inputSize: options.inputSize };
+    return this.run('conv2dBackwardInput', { dy, w }, attrs).dx;
+  }
+
+  /** Gradient of conv2d(x, w) with respect to w, from x and dy (the gradient of its output); `kernelSize` is w's [KH, KW]. */
+  conv2dBackwardFilter(x: Tensor, dy: Tensor, options: { stride?: Pair; padding?: Pair; kernelSize: [number, number] }): Tensor {
+    const attrs = { stride: options.stride ?? 1, padding: options.padding ?? 0, kernelSize: options.kernelSize };
+    return this.run('conv2dBackwardFilter', { x, dy }, attrs).dw;
+  }
+
   maxPool2d(x: Tensor, options: { size: Pair; stride?: Pair; padding?: Pair }): Tensor {
     const attrs = { mode: 'max' as const, size: options.size, stride: options.stride ?? options.size, padding: options.padding ?? 0 };
     return this.run('pool2d', { x }, attrs, 'maxPool2d').out;
@@ -270,6 +285,21 @@ export class Engine implements TensorOwner {
   avgPool2d(x: Tensor, options: { size: Pair; stride?: Pair; padding?: Pair }): Tensor {
     const attrs = { mode: 'avg' as const, size: options.size, stride: options.stride ?? options.size, padding: options.padding ?? 0 };
     return this.run('pool2d', { x }, attrs, 'avgPool2d').out;
+  }
+
+  /**
+   * Gradient of maxPool2d wrt x, given the gradient dy of its output: each window's dy goes to the window's first
+   * maximum in row-major order (PyTorch's choice among ties); overlapping windows add up. Same options as maxPool2d.
+   */
+  maxPool2dBackward(x: Tensor, dy: Tensor, options: { size: Pair; stride?: Pair; padding?: Pair }): Tensor {
+    const attrs = { mode: 'max' as const, size: options.size, stride: options.stride ?? options.size, padding: options.padding ?? 0 };
+    return this.run('pool2dBackward', { x, dy }, attrs, 'maxPool2dBackward').dx;
+  }
+
+  /** Gradient of avgPool2d wrt x: each window's dy / (KH*KW) to every position of the window inside x. */
+  avgPool2dBackward(x: Tensor, dy: Tensor, options: { size: Pair; stride?: Pair; padding?: Pair }): Tensor {
+    const attrs = { mode: 'avg' as const, size: options.size, stride: options.stride ?? options.size, padding: options.padding ?? 0 };
+    return this.run('pool2dBackward', { x, dy }, attrs, 'avgPool2dBackward').dx;
   }
 
   /** Batch normalization over dimension 1 of x ([N, C] or [N, C, H, W]), PyTorch's conventions. */

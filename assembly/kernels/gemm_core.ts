@@ -475,7 +475,8 @@ function writeClipped(tile: usize, c: usize, ld: usize, accumulate: bool, rows: 
 /**
  * C[m0:m1, n0:n1] = A[m0:m1, 0:K] x B[0:K, n0:n1] with A(i, k) = transA ? a[k * lda + i] : a[i * lda + k], B from the
  * current B source and C row-major with leading dimension ldc. `scratch` is this thread's gemmThreadScratch(Mall,
- * Nall, K) bytes, sized for the whole product so the same block extents apply here.
+ * Nall, K) bytes, sized for the whole product so the same block extents apply here. With `accumulateInto`, C += A x B
+ * (conv2dBackwardFilter sums one product per image into the same filter gradient).
  */
 export function gemmBlock(
   a: usize,
@@ -491,6 +492,7 @@ export function gemmBlock(
   Mall: i32,
   Nall: i32,
   scratch: usize,
+  accumulateInto: bool = false,
 ): void {
   const kcMax = blockDepth(K);
   const ncMax = blockCols(Nall);
@@ -505,7 +507,7 @@ export function gemmBlock(
     if (bSource == SOURCE_IM2COL) im2colTable(table, jc, nc);
     for (let pc = 0; pc < K; pc += kcMax) {
       const kc = min(kcMax, K - pc);
-      const accumulate = pc > 0;
+      const accumulate = accumulateInto || pc > 0;
       if (bSource == SOURCE_IM2COL) packIm2colB(packedB, table, pc, kc, nc);
       else packMatrixB(packedB, pc, kc, jc, nc);
       for (let ic = m0; ic < m1; ic += mcMax) {

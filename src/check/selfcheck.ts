@@ -98,6 +98,28 @@ function cases(): CheckCase[] {
   ] as [Shape, Shape, number, number][]) {
     list.push({ op: 'conv2d', shapes: { x, w }, attrs: { stride, padding }, tolerance: dotTolerance(w[1] * w[2] * w[3]) });
   }
+  // Conv2d gradients: [x, w, stride, padding]; dy has the forward output's shape.
+  for (const [x, w, stride, padding] of [
+    [[2, 3, 17, 17], [8, 3, 3, 3], 1, 1],
+    [[4, 16, 16, 16], [32, 16, 3, 3], 1, 1],
+    [[2, 8, 15, 13], [4, 8, 5, 5], 2, 2],
+  ] as [Shape, Shape, number, number][]) {
+    const [N, , H, W] = x;
+    const [O, , KH, KW] = w;
+    const dy = [N, O, Math.floor((H + 2 * padding - KH) / stride) + 1, Math.floor((W + 2 * padding - KW) / stride) + 1];
+    list.push({
+      op: 'conv2dBackwardInput',
+      shapes: { dy, w },
+      attrs: { stride, padding, inputSize: [H, W] },
+      tolerance: dotTolerance(O * KH * KW),
+    });
+    list.push({
+      op: 'conv2dBackwardFilter',
+      shapes: { x, dy },
+      attrs: { stride, padding, kernelSize: [KH, KW] },
+      tolerance: dotTolerance(N * dy[2] * dy[3]),
+    });
+  }
   for (const x of [
     [7, 13],
     [8, 16, 12, 12],
@@ -120,6 +142,16 @@ function cases(): CheckCase[] {
     for (const mode of ['max', 'avg']) {
       const tolerance = mode === 'max' ? exact : { atol: size * size * 2 ** -24, rtol: 2 ** -23 };
       list.push({ op: 'pool2d', variantLabel: mode, shapes: { x }, attrs: { mode, size, stride, padding }, tolerance });
+      // Each dx element sums at most `covering` window gradients in [-1, 1] in float32 (then / KH*KW for average).
+      const covering = Math.ceil(size / stride) ** 2;
+      const dy = [x[0], x[1], Math.floor((x[2] + 2 * padding - size) / stride) + 1, Math.floor((x[3] + 2 * padding - size) / stride) + 1];
+      list.push({
+        op: 'pool2dBackward',
+        variantLabel: mode,
+        shapes: { x, dy },
+        attrs: { mode, size, stride, padding },
+        tolerance: { atol: covering * 2 ** -24, rtol: 2 ** -23 },
+      });
     }
   }
   for (const x of [

@@ -77,6 +77,30 @@ export interface OpSignatures {
     attrs: { mode: PoolMode; size: number | [number, number]; stride: number | [number, number]; padding: number | [number, number] };
     dims: WindowDims & { mode: number };
   };
+  /** Gradient of conv2d wrt its input: dy [N, O, OH, OW] and w [O, C, KH, KW] to dx [N, C, H, W] (H, W given). */
+  conv2dBackwardInput: {
+    inputs: 'dy' | 'w';
+    outputs: 'dx';
+    attrs: { stride: number | [number, number]; padding: number | [number, number]; inputSize: [number, number] };
+    dims: WindowDims & { O: number };
+  };
+  /** Gradient of conv2d wrt its filter: x [N, C, H, W] and dy [N, O, OH, OW] to dw [O, C, KH, KW] (KH, KW given). */
+  conv2dBackwardFilter: {
+    inputs: 'x' | 'dy';
+    outputs: 'dw';
+    attrs: { stride: number | [number, number]; padding: number | [number, number]; kernelSize: [number, number] };
+    dims: WindowDims & { O: number };
+  };
+  /**
+   * Gradient of pool2d wrt its input: x [N, C, H, W] and dy [N, C, OH, OW] to dx [N, C, H, W]. Max sends each window's
+   * gradient to the window's first maximum in row-major order (PyTorch's choice); average spreads it over the window.
+   */
+  pool2dBackward: {
+    inputs: 'x' | 'dy';
+    outputs: 'dx';
+    attrs: { mode: PoolMode; size: number | [number, number]; stride: number | [number, number]; padding: number | [number, number] };
+    dims: WindowDims & { mode: number };
+  };
   /** Per-channel mean and biased variance of x viewed as [N, C, S]. */
   moments: { inputs: 'x'; outputs: 'mean' | 'variance'; attrs: Record<string, never>; dims: { N: number; C: number; S: number } };
   /** out = (x - mean[c]) / sqrt(variance[c] + eps) * gamma[c] + beta[c], x viewed as [N, C, S]. */

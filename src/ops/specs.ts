@@ -205,6 +205,62 @@ export const opSpecs: Specs = {
       return { outputs: { out: f32([dims.N, dims.C, dims.OH, dims.OW]) }, dims: { ...dims, mode: poolModes.indexOf(mode) } };
     },
   },
+  conv2dBackwardInput: {
+    inputs: ['dy', 'w'],
+    outputs: ['dx'],
+    inputTypes: { dy: 'float32', w: 'float32' },
+    infer({ dy, w }, { stride, padding, inputSize }) {
+      const op = 'conv2dBackwardInput';
+      requireRank(op, 'dy', dy.shape, [4]);
+      requireRank(op, 'w', w.shape, [4]);
+      const [N, O, OH, OW] = dy.shape;
+      const [Ow, C, KH, KW] = w.shape;
+      const [H, W] = pair(inputSize, op, 'inputSize');
+      const dims = windowDims(op, [N, C, H, W], [KH, KW], pair(stride, op, 'stride'), pair(padding, op, 'padding'), { w: w.shape });
+      if (Ow !== O || dims.OH !== OH || dims.OW !== OW) {
+        throw new ShapeError(op, `'dy' must be [${N}, ${Ow}, ${dims.OH}, ${dims.OW}], the output of a conv2d of an ${H}x${W} input`, {
+          dy: dy.shape,
+          w: w.shape,
+        });
+      }
+      return { outputs: { dx: f32([N, C, H, W]) }, dims: { ...dims, O } };
+    },
+  },
+  conv2dBackwardFilter: {
+    inputs: ['x', 'dy'],
+    outputs: ['dw'],
+    inputTypes: { x: 'float32', dy: 'float32' },
+    infer({ x, dy }, { stride, padding, kernelSize }) {
+      const op = 'conv2dBackwardFilter';
+      requireRank(op, 'dy', dy.shape, [4]);
+      const [KH, KW] = pair(kernelSize, op, 'kernelSize');
+      const dims = windowDims(op, x.shape, [KH, KW], pair(stride, op, 'stride'), pair(padding, op, 'padding'), { dy: dy.shape });
+      const [Nd, O, OH, OW] = dy.shape;
+      if (Nd !== dims.N || OH !== dims.OH || OW !== dims.OW) {
+        throw new ShapeError(op, `'dy' must be [${dims.N}, O, ${dims.OH}, ${dims.OW}], the output of the conv2d of 'x'`, {
+          x: x.shape,
+          dy: dy.shape,
+        });
+      }
+      return { outputs: { dw: f32([O, dims.C, KH, KW]) }, dims: { ...dims, O } };
+    },
+  },
+  pool2dBackward: {
+    inputs: ['x', 'dy'],
+    outputs: ['dx'],
+    inputTypes: { x: 'float32', dy: 'float32' },
+    infer({ x, dy }, attrs) {
+      const forward = opSpecs.pool2d.infer({ x }, attrs);
+      const expected = forward.outputs.out.shape;
+      if (dy.shape.length !== 4 || dy.shape.some((d, i) => d !== expected[i])) {
+        throw new ShapeError(`${attrs.mode}Pool2dBackward`, `'dy' must have the pooled shape [${expected.join(', ')}]`, {
+          x: x.shape,
+          dy: dy.shape,
+        });
+      }
+      return { outputs: { dx: f32(x.shape) }, dims: forward.dims };
+    },
+  },
   moments: {
     inputs: ['x'],
     outputs: ['mean', 'variance'],

@@ -7,6 +7,7 @@ import { biasAdd } from './bias_add.js';
 import { binary } from './binary.js';
 import { scale } from './scale.js';
 import { pool2d } from './pool2d.js';
+import { pool2dBackward } from './pool2d_backward.js';
 import { moments } from './moments.js';
 import { batchNormApply } from './batch_norm_apply.js';
 import { softmaxCrossEntropy } from './softmax_cross_entropy.js';
@@ -15,6 +16,8 @@ import { nodeStatistic } from './node_statistic.js';
 import { countAbove } from './count_above.js';
 import { matmul } from './matmul.js';
 import { conv2d } from './conv2d.js';
+import { conv2dBackwardInput } from './conv2d_backward_input.js';
+import { conv2dBackwardFilter } from './conv2d_backward_filter.js';
 import { sgdUpdate } from './sgd_update.js';
 import { adamUpdate } from './adam_update.js';
 
@@ -25,6 +28,7 @@ export const referenceKernels: ReferenceTable = {
   binary,
   scale,
   pool2d,
+  pool2dBackward,
   moments,
   batchNormApply,
   softmaxCrossEntropy,
@@ -33,6 +37,8 @@ export const referenceKernels: ReferenceTable = {
   countAbove,
   matmul,
   conv2d,
+  conv2dBackwardInput,
+  conv2dBackwardFilter,
   sgdUpdate,
   adamUpdate,
 };

@@ -5,11 +5,14 @@ import { batchNormApply } from './kernels/batch_norm_apply.js';
 import { biasAdd } from './kernels/bias_add.js';
 import { binary } from './kernels/binary.js';
 import { conv2d } from './kernels/conv2d.js';
+import { conv2dBackwardFilter } from './kernels/conv2d_backward_filter.js';
+import { conv2dBackwardInput } from './kernels/conv2d_backward_input.js';
 import { countAbove } from './kernels/count_above.js';
 import { matmul } from './kernels/matmul.js';
 import { moments } from './kernels/moments.js';
 import { nodeStatistic } from './kernels/node_statistic.js';
 import { pool2d } from './kernels/pool2d.js';
+import { pool2dBackward } from './kernels/pool2d_backward.js';
 import { reduce } from './kernels/reduce.js';
 import { relu, reluMask } from './kernels/relu.js';
 import { scale } from './kernels/scale.js';
@@ -24,7 +27,10 @@ export const wasmKernels: WasmKernelTable = {
   binary,
   scale,
   conv2d,
+  conv2dBackwardInput,
+  conv2dBackwardFilter,
   pool2d,
+  pool2dBackward,
   moments,
   batchNormApply,
   softmaxCrossEntropy,
