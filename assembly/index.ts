@@ -1,6 +1,7 @@
 // The WebAssembly module's exports: every kernel, plus where the engine's heap may begin.
 export { relu, reluMask } from './kernels/relu';
 export { biasAdd } from './kernels/bias_add';
+export { channelAffine } from './kernels/channel_affine';
 export { binary } from './kernels/binary';
 export { scale } from './kernels/scale';
 export { pool2d } from './kernels/pool2d';

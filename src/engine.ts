@@ -231,6 +231,11 @@ export class Engine implements TensorOwner {
     return this.run('biasAdd', { x, bias }, {}).out;
   }
 
+  /** x * scale[c] + shift[c] along dimension 1 (features of [N, F], channels of NCHW); scale and shift are [C]. */
+  channelAffine(x: Tensor, scale: Tensor, shift: Tensor): Tensor {
+    return this.run('channelAffine', { x, scale, shift }, {}).out;
+  }
+
   relu(x: Tensor): Tensor {
     return this.run('relu', { x }, {}).out;
   }

@@ -38,3 +38,14 @@ export {
   xavierUniform,
 } from './nn/init.js';
 export type { Fans, KaimingOptions, Nonlinearity, XavierOptions } from './nn/init.js';
+export { data } from './data/index.js';
+export { Dataset } from './data/dataset.js';
+export type { Batch, BatchOptions, Normalization } from './data/dataset.js';
+export type { ChannelStatistics, DatasetName, Split } from './data/catalog.js';
+export type { LoadOptions } from './data/load.js';
+export { DataError } from './data/errors.js';
+export { parseIdx, parseIdxImages, parseIdxLabels, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC } from './data/idx.js';
+export type { IdxArray } from './data/idx.js';
+export { parseCifar10Batch, CIFAR10_RECORD_BYTES } from './data/cifar.js';
+export type { Cifar10Batch } from './data/cifar.js';
+export { gunzipIfNeeded, isGzip } from './data/gzip.js';

@@ -35,7 +35,7 @@ record() {
 
 # ---- set-up ------------------------------------------------------------------------------------------------------
 missing_packages=()
-for package in chromium mesa-vulkan-drivers; do
+for package in chromium mesa-vulkan-drivers dataset-fashion-mnist; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing_packages+=("$package")
 done
 if ((${#missing_packages[@]} > 0)); then

@@ -125,6 +125,7 @@ function cases(): CheckCase[] {
     [8, 16, 12, 12],
   ] as Shape[]) {
     list.push({ op: 'biasAdd', shapes: { x, bias: [x[1]] }, attrs: {}, tolerance: exact });
+    list.push({ op: 'channelAffine', shapes: { x, scale: [x[1]], shift: [x[1]] }, attrs: {}, tolerance: scaleTolerance });
   }
   for (const size of [1001, 262_147]) {
     list.push({ op: 'relu', shapes: { x: [size] }, attrs: {}, tolerance: exact });

@@ -56,6 +56,13 @@ export interface OpSignatures {
   };
   /** out[n, c, s] = x[n, c, s] + bias[c]: x is [N, C, ...]. */
   biasAdd: { inputs: 'x' | 'bias'; outputs: 'out'; attrs: Record<string, never>; dims: { outer: number; C: number; inner: number } };
+  /** out[n, c, s] = x[n, c, s] * scale[c] + shift[c]: x is [N, C, ...]; the per-channel broadcast of batch-norm gradients. */
+  channelAffine: {
+    inputs: 'x' | 'scale' | 'shift';
+    outputs: 'out';
+    attrs: Record<string, never>;
+    dims: { outer: number; C: number; inner: number };
+  };
   relu: { inputs: 'x'; outputs: 'out'; attrs: Record<string, never>; dims: { size: number } };
   /** 1 where x > 0, else 0: the derivative of ReLU, used as a mask in gradient rules. */
   reluMask: { inputs: 'x'; outputs: 'out'; attrs: Record<string, never>; dims: { size: number } };

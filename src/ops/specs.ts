@@ -154,6 +154,27 @@ export const opSpecs: Specs = {
       return { outputs: { out: f32(x.shape) }, dims: { outer: x.shape[0], C, inner: sizeOf(x.shape.slice(2)) } };
     },
   },
+  channelAffine: {
+    inputs: ['x', 'scale', 'shift'],
+    outputs: ['out'],
+    inputTypes: { x: 'float32', scale: 'float32', shift: 'float32' },
+    infer({ x, scale, shift }) {
+      requireRank('channelAffine', 'x', x.shape, [2, 3, 4, 5]);
+      const C = x.shape[1];
+      for (const [name, meta] of [
+        ['scale', scale],
+        ['shift', shift],
+      ] as const) {
+        if (meta.shape.length !== 1 || meta.shape[0] !== C) {
+          throw new ShapeError('channelAffine', `'${name}' must have shape [${C}] to match dimension 1 of 'x'`, {
+            x: x.shape,
+            [name]: meta.shape,
+          });
+        }
+      }
+      return { outputs: { out: f32(x.shape) }, dims: { outer: x.shape[0], C, inner: sizeOf(x.shape.slice(2)) } };
+    },
+  },
   relu: unary<'relu'>(),
   reluMask: unary<'reluMask'>(),
   binary: {

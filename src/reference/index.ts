@@ -4,6 +4,7 @@ import { opSpecs } from '../ops/specs.js';
 import type { HostArray, ReferenceTable } from './table.js';
 import { relu, reluMask } from './relu.js';
 import { biasAdd } from './bias_add.js';
+import { channelAffine } from './channel_affine.js';
 import { binary } from './binary.js';
 import { scale } from './scale.js';
 import { pool2d } from './pool2d.js';
@@ -25,6 +26,7 @@ export const referenceKernels: ReferenceTable = {
   relu,
   reluMask,
   biasAdd,
+  channelAffine,
   binary,
   scale,
   pool2d,

@@ -1,6 +1,7 @@
 // Every runtime-neutral test group, in the order runners report them.
 import { reluGroup } from './relu.js';
 import { elementwiseGroup } from './elementwise.js';
+import { channelAffineGroup } from './channel_affine.js';
 import { pool2dGroup } from './pool2d.js';
 import { pool2dBackwardGroup } from './pool2d_backward.js';
 import { batchNormGroup } from './batch_norm.js';
@@ -16,6 +17,7 @@ import { errorsGroup } from './errors.js';
 import { memoryGroup } from './memory.js';
 import { safetensorsGroup } from './safetensors.js';
 import { initGroup } from './init.js';
+import { dataParsersGroup } from './data_parsers.js';
 import type { TestGroup } from './types.js';
 
 export type { TestCase, TestGroup } from './types.js';
@@ -23,6 +25,7 @@ export type { TestCase, TestGroup } from './types.js';
 export const groups: TestGroup[] = [
   reluGroup,
   elementwiseGroup,
+  channelAffineGroup,
   pool2dGroup,
   pool2dBackwardGroup,
   batchNormGroup,
@@ -38,4 +41,5 @@ export const groups: TestGroup[] = [
   memoryGroup,
   safetensorsGroup,
   initGroup,
+  dataParsersGroup,
 ];

@@ -3,6 +3,7 @@ import type { WasmKernelTable } from './kernel.js';
 import { adamUpdate } from './kernels/adam_update.js';
 import { batchNormApply } from './kernels/batch_norm_apply.js';
 import { biasAdd } from './kernels/bias_add.js';
+import { channelAffine } from './kernels/channel_affine.js';
 import { binary } from './kernels/binary.js';
 import { conv2d } from './kernels/conv2d.js';
 import { conv2dBackwardFilter } from './kernels/conv2d_backward_filter.js';
@@ -22,6 +23,7 @@ import { softmaxCrossEntropy } from './kernels/softmax_cross_entropy.js';
 export const wasmKernels: WasmKernelTable = {
   matmul,
   biasAdd,
+  channelAffine,
   relu,
   reluMask,
   binary,
