@@ -94,7 +94,7 @@ export interface AdamUpdateOptions {
   decoupled?: boolean;
 }
 
-/** Resolves when a fallback notice has been printed, so 'auto' says it once per process. */
+/** Set once the fallback notice has been printed, so 'auto' says it once per process. */
 let fallbackAnnounced = false;
 
 export class Engine implements TensorOwner {

@@ -4,19 +4,19 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { groups } from '../cases/index.js';
 
 const requireWebGpu = process.env.EMERGENCE_REQUIRE_WEBGPU === '1';
+// Created once here (compiling every shader) and reused by the WebGPU suite below.
 const webgpuEngine = await createEngine({ backend: 'webgpu' }).catch((error: Error) => {
   if (requireWebGpu) throw error;
   console.warn(`WebGPU tests skipped: ${error.message}`);
   return undefined;
 });
-await webgpuEngine?.dispose();
 
 for (const backend of ['wasm', 'webgpu'] as BackendKind[]) {
   // WebGPU is optional outside CI (EMERGENCE_REQUIRE_WEBGPU=1 makes a missing adapter an error above).
   describe.skipIf(backend === 'webgpu' && !webgpuEngine)(backend, () => {
     let engine: Engine;
     beforeAll(async () => {
-      engine = await createEngine({ backend });
+      engine = backend === 'webgpu' && webgpuEngine ? webgpuEngine : await createEngine({ backend });
     });
     afterAll(async () => {
       await engine.dispose();
