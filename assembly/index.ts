@@ -9,6 +9,7 @@ export { pool2dBackward } from './kernels/pool2d_backward';
 export { moments } from './kernels/moments';
 export { batchNormApply } from './kernels/batch_norm_apply';
 export { softmaxCrossEntropy } from './kernels/softmax_cross_entropy';
+export { meanSquaredError } from './kernels/mean_squared_error';
 export { reduce } from './kernels/reduce';
 export { nodeStatistic } from './kernels/node_statistic';
 export { countAbove } from './kernels/count_above';

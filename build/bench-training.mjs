@@ -6,14 +6,17 @@
 // several timed windows of a fixed number of steps (chosen from the warm-up so a window lasts about `windowMs`); the
 // figure is the median window. Every step reads its loss back, so its work is complete when the step returns. Targets
 // are timed round-robin, one window each per round, so outside load on this shared machine hits all of them alike.
-// A target is { label, description, trainer(model, batches) -> { step(): Promise<number>, dispose() } }; this
-// engine's backends join `targets` as more entries once its training loop exists, and their results sit beside
-// 'tfjs-wasm' under models.<name>.results.
+// A target is { label, description, trainer(model, batches) -> { step(): Promise<number>, flush?(), dispose() } }:
+// this engine on WebAssembly ('emergence-wasm'), on WebGPU when 'auto' finds a hardware adapter ('emergence-webgpu'),
+// and TensorFlow.js ('tfjs-wasm'); their results sit side by side under models.<name>.results. The '-pipelined'
+// variants queue steps without reading each loss back (net.step; losses return in blocks, and each window ends with
+// the device caught up), which is how net.fit trains.
 import { rename, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 
-const USAGE = `usage: node build/bench-training.mjs [--quick] [--out FILE] [--model mlp|cnn]
+const USAGE = `usage: node build/bench-training.mjs [--quick] [--out FILE] [--model mlp|cnn] [--no-tfjs]
   --quick       fewer and shorter windows
+  --no-tfjs     only this engine's targets
   --out FILE    also write the JSON document to FILE
   --model NAME  train only this model (mlp or cnn; repeatable)`;
 
@@ -96,10 +99,11 @@ function describe(model, layers) {
 }
 
 function parseArgs(argv) {
-  const options = { quick: false, out: undefined, models: [] };
+  const options = { quick: false, out: undefined, models: [], tfjs: true };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--quick') options.quick = true;
+    else if (arg === '--no-tfjs') options.tfjs = false;
     else if (arg === '--out') {
       options.out = argv[++i];
       if (!options.out) throw new Error(`bench-training: --out needs a file name\n${USAGE}`);
@@ -277,6 +281,93 @@ function tfjsTarget(tf, tfl, description, patches) {
 }
 
 /**
+ * This engine as a training target: the same architecture through nn.sequential (NCHW: the CNN's input is [1, 28, 28]
+ * with the same number of pixels), Kaiming-normal weights and zero biases, Adam, softmax cross-entropy, compiled once
+ * with engine.compile. Plain: net.trainStep per step (the loss read back each step, like the peer). Pipelined:
+ * net.step per step, the losses read back once per window (flush), as net.fit trains.
+ */
+function emergenceTarget(engineModule, engine, pipelined) {
+  const { nn } = engineModule;
+  const label = `emergence-${engine.backend}${pipelined ? '-pipelined' : ''}`;
+  return {
+    label,
+    description: `emergence-engine ${engine.backend}: ${engine.description}`,
+    method: pipelined
+      ? 'engine.compile + net.step (one dispatch per step, no read-back between steps); net.losses() once at the end of each window'
+      : 'engine.compile + net.trainStep (one dispatch per step, the loss read back each step)',
+    async trainer(model, batches) {
+      const layers = [];
+      let shape = model.input.length === 3 ? [model.input[2], model.input[0], model.input[1]] : [...model.input];
+      const inputShape = [...shape];
+      for (const layer of model.layers) {
+        if (layer.type === 'dense') {
+          layers.push(nn.linear(shape[0], layer.units));
+          shape = [layer.units];
+        } else if (layer.type === 'conv2d') {
+          if (layer.padding !== 'valid') throw new Error(`${label}: only 'valid' padding is mapped`);
+          layers.push(nn.conv2d(shape[0], layer.filters, layer.kernel, { stride: layer.stride }));
+          shape = [
+            layer.filters,
+            Math.floor((shape[1] - layer.kernel) / layer.stride) + 1,
+            Math.floor((shape[2] - layer.kernel) / layer.stride) + 1,
+          ];
+        } else if (layer.type === 'maxpool2d') {
+          layers.push(nn.maxPool2d(layer.pool, layer.stride));
+          shape = [
+            shape[0],
+            Math.floor((shape[1] - layer.pool) / layer.stride) + 1,
+            Math.floor((shape[2] - layer.pool) / layer.stride) + 1,
+          ];
+        } else if (layer.type === 'flatten') {
+          layers.push(nn.flatten());
+          shape = [shape.reduce((a, b) => a * b, 1)];
+        } else throw new Error(`${label}: no mapping for layer type '${layer.type}'`);
+        if (layer.activation === 'relu') layers.push(nn.relu());
+      }
+      const net = await engine.compile(nn.sequential(...layers), {
+        inputShape,
+        batchSize: BATCH,
+        loss: 'cross-entropy',
+        optimizer: { name: 'adam', lr: LEARNING_RATE },
+        init: { name: 'kaiming-normal' },
+        seed: SEED,
+      });
+      let next = 0;
+      let lastLoss;
+      const take = () => {
+        const batch = batches[next];
+        next = (next + 1) % batches.length;
+        return batch;
+      };
+      return {
+        step: pipelined
+          ? async () => {
+              const batch = take();
+              await net.step(batch.x, batch.labels);
+              return lastLoss;
+            }
+          : async () => {
+              const batch = take();
+              const loss = await net.trainStep(batch.x, batch.labels);
+              if (!Number.isFinite(loss)) throw new Error(`${label}: training loss became ${loss}`);
+              return loss;
+            },
+        ...(pipelined
+          ? {
+              flush: async () => {
+                const losses = await net.losses();
+                if (losses.length) lastLoss = losses[losses.length - 1];
+                return lastLoss;
+              },
+            }
+          : {}),
+        dispose: () => void net.dispose(),
+      };
+    },
+  };
+}
+
+/**
  * Trains one model on every target: each target warms up (at least settings.warmupSteps steps and warmupMs), which
  * fixes its steps per window; then the windows are taken round-robin. Returns each target's result, or records why it
  * has none in `errors`.
@@ -286,10 +377,11 @@ async function timeTraining(targets, model, batches, settings, errors, modelName
   for (const target of targets) {
     let trainer;
     try {
-      trainer = target.trainer(model, batches);
+      trainer = await target.trainer(model, batches);
       const losses = [];
       const start = performance.now();
       while (losses.length < settings.warmupSteps || performance.now() - start < settings.warmupMs) losses.push(await trainer.step());
+      if (trainer.flush) losses.push((await trainer.flush()) ?? losses.at(-1));
       const perStep = (performance.now() - start) / losses.length;
       const stepsPerWindow = Math.max(1, Math.round(settings.windowMs / perStep));
       log(`bench-training: ${modelName} on ${target.label}: ${perStep.toFixed(1)} ms/step in warm-up, ${stepsPerWindow} steps per window`);
@@ -297,7 +389,7 @@ async function timeTraining(targets, model, batches, settings, errors, modelName
         target,
         trainer,
         warmupSteps: losses.length,
-        firstLoss: losses[0],
+        firstLoss: losses.find((loss) => loss !== undefined),
         lastLoss: losses.at(-1),
         stepsPerWindow,
         windows: [],
@@ -314,6 +406,7 @@ async function timeTraining(targets, model, batches, settings, errors, modelName
       try {
         const t0 = performance.now();
         for (let i = 0; i < entry.stepsPerWindow; i++) entry.lastLoss = await entry.trainer.step();
+        if (entry.trainer.flush) entry.lastLoss = (await entry.trainer.flush()) ?? entry.lastLoss;
         entry.windows.push(performance.now() - t0);
       } catch (error) {
         entry.failed = true;
@@ -353,12 +446,32 @@ async function main() {
   const targets = [];
   const unavailable = {};
   const errors = {};
+  const engines = [];
   try {
-    const { tf, tfl, description, patches } = await loadTfjs();
-    targets.push(tfjsTarget(tf, tfl, description, patches));
+    const engineModule = await import('./dist/index.js');
+    const wasm = await engineModule.createEngine({ backend: 'wasm', log });
+    engines.push(wasm);
+    targets.push(emergenceTarget(engineModule, wasm, false), emergenceTarget(engineModule, wasm, true));
+    const auto = await engineModule.createEngine({ backend: 'auto', log });
+    if (auto.backend === 'webgpu') {
+      engines.push(auto);
+      targets.push(emergenceTarget(engineModule, auto, false), emergenceTarget(engineModule, auto, true));
+    } else {
+      unavailable['emergence-webgpu'] = 'no hardware WebGPU adapter (createEngine auto chose WebAssembly)';
+      await auto.dispose();
+    }
   } catch (error) {
-    unavailable['tfjs-wasm'] = error.message;
-    log(`bench-training: TensorFlow.js unavailable: ${error.message}`);
+    unavailable.emergence = error.message;
+    log(`bench-training: emergence-engine unavailable (run npm run build first): ${error.message}`);
+  }
+  if (options.tfjs) {
+    try {
+      const { tf, tfl, description, patches } = await loadTfjs();
+      targets.push(tfjsTarget(tf, tfl, description, patches));
+    } catch (error) {
+      unavailable['tfjs-wasm'] = error.message;
+      log(`bench-training: TensorFlow.js unavailable: ${error.message}`);
+    }
   }
   for (const target of targets) log(`bench-training: ${target.label}: ${target.description}`);
 
@@ -399,6 +512,7 @@ async function main() {
     models,
     errors,
   };
+  for (const engine of engines) await engine.dispose();
   printTable(report);
   const json = `${JSON.stringify(report, null, 2)}\n`;
   process.stdout.write(json);
@@ -421,7 +535,7 @@ function printTable(report) {
         result.samplesPerSecond.toFixed(1),
         result.msPerStep.toFixed(1),
         result.gflops.toFixed(2),
-        `${result.lossFirstStep.toFixed(3)} -> ${result.lossLastStep.toFixed(3)}`,
+        `${result.lossFirstStep?.toFixed(3) ?? '-'} -> ${result.lossLastStep?.toFixed(3) ?? '-'}`,
       ]);
     }
   }

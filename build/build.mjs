@@ -1,8 +1,9 @@
 // Builds the package: AssemblyScript to .wasm (single-threaded and shared-memory), esbuild bundle, .d.ts types.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Buffer } from 'node:buffer';
 import * as esbuild from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -16,12 +17,44 @@ const step = (label, fn) => {
 
 export const esbuildAssets = { '.wgsl': 'text', '.wasm': 'binary' };
 
+/** The core's op table, generated from src/ops: bundled in memory and run, so the build needs no TypeScript loader. */
+export async function generatedCoreOps() {
+  const result = await esbuild.build({
+    entryPoints: [join(root, 'src/autodiff/generate.ts')],
+    bundle: true,
+    format: 'esm',
+    platform: 'neutral',
+    write: false,
+    loader: esbuildAssets,
+    logLevel: 'warning',
+  });
+  const url = `data:text/javascript;base64,${Buffer.from(result.outputFiles[0].text).toString('base64')}`;
+  const { generateCoreOps } = await import(url);
+  return generateCoreOps();
+}
+
+export const generatedCorePath = join(root, 'assembly/autodiff/ops.generated.ts');
+
 export async function buildWasm() {
+  const generated = await generatedCoreOps();
+  let current = '';
+  try {
+    current = readFileSync(generatedCorePath, 'utf8');
+  } catch {
+    // first build
+  }
+  if (current !== generated) writeFileSync(generatedCorePath, generated);
   for (const target of ['release', 'release-shared']) {
     step(`assembly -> ${target}`, () =>
       execFileSync(bin('asc'), ['assembly/index.ts', '--target', target], { cwd: root, stdio: 'inherit' }),
     );
   }
+  step('autodiff core -> release', () =>
+    execFileSync(bin('asc'), ['assembly/autodiff/index.ts', '--config', 'assembly/autodiff/asconfig.json', '--target', 'release'], {
+      cwd: root,
+      stdio: 'inherit',
+    }),
+  );
 }
 
 export async function bundle() {

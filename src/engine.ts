@@ -1,104 +1,41 @@
 // The engine: picks a backend, creates tensors, runs ops eagerly and tracks what a scope created.
 import type { Backend, BackendKind, DeviceBuffer, KernelVariant } from './backend/backend.js';
-import { WasmBackend } from './backend/wasm/backend.js';
-import { BackendUnavailableError, EngineError, ShapeError } from './errors.js';
-import type { AttrsOf, InputName, NodeStatistic, OpName, OutputName, ReduceOp, TensorMeta } from './ops/defs.js';
+import { createBackend } from './backend/select.js';
+import * as convolution from './eager/convolution.js';
+import * as losses from './eager/losses.js';
+import * as normalization from './eager/normalization.js';
+import * as optimizers from './eager/optimizers.js';
+import * as pooling from './eager/pooling.js';
+import * as reductions from './eager/reductions.js';
+import { ScopeStack } from './eager/scopes.js';
+import * as statistics from './eager/statistics.js';
+import type {
+  ActiveCountOptions,
+  ActiveCounts,
+  AdamUpdateOptions,
+  BatchNormOptions,
+  BatchNormResult,
+  ConvolutionBackwardFilterOptions,
+  ConvolutionBackwardInputOptions,
+  ConvolutionOptions,
+  EngineOptions,
+  LossResult,
+  MatmulOptions,
+  PoolingOptions,
+  SgdUpdateOptions,
+} from './engine-options.js';
+import { EngineError, ShapeError } from './errors.js';
+import { compileNet, type CompileOptions } from './nn/compile.js';
+import type { Net } from './nn/net.js';
+import type { Sequential } from './nn/types.js';
+import type { AttrsOf, InputName, OpName, OutputName, TensorMeta } from './ops/defs.js';
 import { opSpecs } from './ops/specs.js';
 import { detectRuntime, type RuntimeName } from './platform/runtime.js';
 import { formatShape, sizeOf, type DType, type Shape } from './tensor-meta.js';
 import { Tensor, type TensorOwner } from './tensor.js';
 
-export interface EngineOptions {
-  /**
-   * 'auto' takes a hardware GPU through WebGPU when there is one, else WebAssembly (saying why, once per process);
-   * default 'auto'.
-   */
-  backend?: 'auto' | BackendKind;
-  /** Let 'auto' choose a software WebGPU renderer (SwiftShader, lavapipe) over WebAssembly. Default false. */
-  allowSoftwareGpu?: boolean;
-  /** Seed for the engine's random generator (initializers, shuffling); default 0. */
-  seed?: number;
-  /** WebAssembly threads, the caller's included; default: the hardware's, at most 8. */
-  threads?: number;
-  /** Where the one-line fallback notice goes; default console.warn. */
-  log?: (message: string) => void;
-}
-
-type Pair = number | [number, number];
-
-export interface BatchNormOptions {
-  gamma: Tensor;
-  beta: Tensor;
-  runningMean: Tensor;
-  runningVar: Tensor;
-  /** Train mode normalizes with the batch statistics and returns updated running statistics. Default true. */
-  training?: boolean;
-  /** Weight of the batch statistics in the running averages (PyTorch's convention). Default 0.1. */
-  momentum?: number;
-  eps?: number;
-}
-
-export interface BatchNormResult {
-  output: Tensor;
-  /** Batch mean and biased variance (train mode only). */
-  mean?: Tensor;
-  variance?: Tensor;
-  /** Updated running statistics (train mode; the running variance uses the unbiased batch variance). */
-  runningMean?: Tensor;
-  runningVar?: Tensor;
-}
-
-export interface ActiveCountOptions {
-  /** θ: a node is active when its statistic exceeds it (EMERGENCE.md section 1). Default 0.05. */
-  threshold?: number;
-  /** 'mean': mean activation over the batch (and positions); 'fraction': share of entries above θ. Default 'mean'. */
-  statistic?: NodeStatistic;
-  /** With statistic 'fraction': the share of entries above θ a node needs to count as active. Default 0.5. */
-  minFraction?: number;
-}
-
-export interface ActiveCounts {
-  /** The per-node statistic (one value per unit or channel). */
-  perNode: Float32Array;
-  active: number;
-  total: number;
-}
-
-export interface SgdUpdateOptions {
-  lr: number;
-  /** Default 0 (no velocity; the velocity input passes through, masked). */
-  momentum?: number;
-  /** L2 penalty added to the gradient. Default 0. */
-  weightDecay?: number;
-  /** Default 0. */
-  dampening?: number;
-  /** Nesterov momentum (needs momentum > 0 and dampening 0). Default false. */
-  nesterov?: boolean;
-  /** PyTorch's first step: the velocity starts as the gradient instead of being blended into. Default false. */
-  firstStep?: boolean;
-}
-
-export interface AdamUpdateOptions {
-  lr: number;
-  /** The step being taken, counting from 1 (bias correction). */
-  step: number;
-  /** Default 0.9. */
-  beta1?: number;
-  /** Default 0.999. */
-  beta2?: number;
-  /** Default 1e-8. */
-  eps?: number;
-  /** Default 0: L2 penalty on the gradient for Adam, decoupled decay of the weights for AdamW. */
-  weightDecay?: number;
-  /** AdamW: decay the weights directly (param *= 1 - lr * weightDecay) instead of the gradient. Default false. */
-  decoupled?: boolean;
-}
-
-/** Set once the fallback notice has been printed, so 'auto' says it once per process. */
-let fallbackAnnounced = false;
-
 export class Engine implements TensorOwner {
-  private readonly scopes: Set<Tensor<DType>>[] = [];
+  private readonly scopes = new ScopeStack();
   private destroyed = false;
 
   private constructor(
@@ -108,28 +45,8 @@ export class Engine implements TensorOwner {
   ) {}
 
   static async create(options: EngineOptions = {}): Promise<Engine> {
-    const wanted = options.backend ?? 'auto';
-    if (!['auto', 'webgpu', 'wasm'].includes(wanted)) {
-      throw new EngineError(`createEngine: unknown backend '${String(wanted)}', expected 'auto', 'webgpu' or 'wasm'`);
-    }
-    const runtime = detectRuntime();
-    const seed = options.seed ?? 0;
-    let backend: Backend | undefined;
-    if (wanted !== 'wasm') {
-      try {
-        const { WebGpuBackend } = await import('./backend/webgpu/backend.js');
-        backend = await WebGpuBackend.create({ allowSoftware: wanted === 'webgpu' || options.allowSoftwareGpu === true });
-      } catch (error) {
-        if (wanted === 'webgpu') throw error;
-        if (!(error instanceof BackendUnavailableError)) throw error;
-        if (!fallbackAnnounced) {
-          fallbackAnnounced = true;
-          (options.log ?? console.warn)(`emergence-engine: using WebAssembly. ${error.message}`);
-        }
-      }
-    }
-    backend ??= await WasmBackend.create({ threads: options.threads });
-    return new Engine(backend, runtime, seed);
+    const backend = await createBackend(options);
+    return new Engine(backend, detectRuntime(), options.seed ?? 0);
   }
 
   /** 'webgpu' or 'wasm': what was chosen. */
@@ -181,48 +98,18 @@ export class Engine implements TensorOwner {
 
   /** Runs `fn` and disposes every tensor it created, except those in its result (searched through arrays and objects). */
   scope<T>(fn: () => T): T {
-    const created = new Set<Tensor<DType>>();
-    this.scopes.push(created);
-    let popped = false;
-    const finish = (result: unknown): void => {
-      if (popped) return;
-      popped = true;
-      this.scopes.splice(this.scopes.lastIndexOf(created), 1);
-      const keep = new Set<Tensor<DType>>();
-      collectTensors(result, keep);
-      for (const t of created) {
-        if (keep.has(t)) this.scopes.at(-1)?.add(t);
-        else t.dispose();
-      }
-    };
-    try {
-      const result = fn();
-      if (result instanceof Promise) {
-        return result.then(
-          (value) => (finish(value), value),
-          (error) => {
-            finish(undefined);
-            throw error;
-          },
-        ) as T;
-      }
-      finish(result);
-      return result;
-    } catch (error) {
-      finish(undefined);
-      throw error;
-    }
+    return this.scopes.run(fn);
   }
 
   /** Removes a tensor from the current scope so the scope does not dispose it. */
   keep<T extends Tensor<DType>>(t: T): T {
-    this.scopes.at(-1)?.delete(t);
+    this.scopes.keep(t);
     return t;
   }
 
   // ---- kernels ------------------------------------------------------------------------------------------------
 
-  matmul(a: Tensor, b: Tensor, options: { transposeA?: boolean; transposeB?: boolean } = {}): Tensor {
+  matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
     return this.run('matmul', { a, b }, { transposeA: !!options.transposeA, transposeB: !!options.transposeB }).out;
   }
 
@@ -263,103 +150,73 @@ export class Engine implements TensorOwner {
   }
 
   /** NCHW input, OIHW filter; stride and padding as a number or [h, w]. */
-  conv2d(x: Tensor, w: Tensor, options: { stride?: Pair; padding?: Pair } = {}): Tensor {
-    return this.run('conv2d', { x, w }, { stride: options.stride ?? 1, padding: options.padding ?? 0 }).out;
+  conv2d(x: Tensor, w: Tensor, options: ConvolutionOptions = {}): Tensor {
+    return convolution.conv2d(this, x, w, options);
   }
 
   /**
    * Gradient of conv2d(x, w) with respect to x, from dy (the gradient of its output) and w; `inputSize` is x's [H, W]
    * (rows and columns no window reaches get 0).
    */
-  conv2dBackwardInput(dy: Tensor, w: Tensor, options: { stride?: Pair; padding?: Pair; inputSize: [number, number] }): Tensor {
-    const attrs = { stride: options.stride ?? 1, padding: options.padding ?? 0, inputSize: options.inputSize };
-    return this.run('conv2dBackwardInput', { dy, w }, attrs).dx;
+  conv2dBackwardInput(dy: Tensor, w: Tensor, options: ConvolutionBackwardInputOptions): Tensor {
+    return convolution.conv2dBackwardInput(this, dy, w, options);
   }
 
   /** Gradient of conv2d(x, w) with respect to w, from x and dy (the gradient of its output); `kernelSize` is w's [KH, KW]. */
-  conv2dBackwardFilter(x: Tensor, dy: Tensor, options: { stride?: Pair; padding?: Pair; kernelSize: [number, number] }): Tensor {
-    const attrs = { stride: options.stride ?? 1, padding: options.padding ?? 0, kernelSize: options.kernelSize };
-    return this.run('conv2dBackwardFilter', { x, dy }, attrs).dw;
+  conv2dBackwardFilter(x: Tensor, dy: Tensor, options: ConvolutionBackwardFilterOptions): Tensor {
+    return convolution.conv2dBackwardFilter(this, x, dy, options);
   }
 
-  maxPool2d(x: Tensor, options: { size: Pair; stride?: Pair; padding?: Pair }): Tensor {
-    const attrs = { mode: 'max' as const, size: options.size, stride: options.stride ?? options.size, padding: options.padding ?? 0 };
-    return this.run('pool2d', { x }, attrs, 'maxPool2d').out;
+  maxPool2d(x: Tensor, options: PoolingOptions): Tensor {
+    return pooling.pool2d(this, 'max', x, options);
   }
 
-  avgPool2d(x: Tensor, options: { size: Pair; stride?: Pair; padding?: Pair }): Tensor {
-    const attrs = { mode: 'avg' as const, size: options.size, stride: options.stride ?? options.size, padding: options.padding ?? 0 };
-    return this.run('pool2d', { x }, attrs, 'avgPool2d').out;
+  avgPool2d(x: Tensor, options: PoolingOptions): Tensor {
+    return pooling.pool2d(this, 'avg', x, options);
   }
 
   /**
    * Gradient of maxPool2d wrt x, given the gradient dy of its output: each window's dy goes to the window's first
    * maximum in row-major order (PyTorch's choice among ties); overlapping windows add up. Same options as maxPool2d.
    */
-  maxPool2dBackward(x: Tensor, dy: Tensor, options: { size: Pair; stride?: Pair; padding?: Pair }): Tensor {
-    const attrs = { mode: 'max' as const, size: options.size, stride: options.stride ?? options.size, padding: options.padding ?? 0 };
-    return this.run('pool2dBackward', { x, dy }, attrs, 'maxPool2dBackward').dx;
+  maxPool2dBackward(x: Tensor, dy: Tensor, options: PoolingOptions): Tensor {
+    return pooling.pool2dBackward(this, 'max', x, dy, options);
   }
 
   /** Gradient of avgPool2d wrt x: each window's dy / (KH*KW) to every position of the window inside x. */
-  avgPool2dBackward(x: Tensor, dy: Tensor, options: { size: Pair; stride?: Pair; padding?: Pair }): Tensor {
-    const attrs = { mode: 'avg' as const, size: options.size, stride: options.stride ?? options.size, padding: options.padding ?? 0 };
-    return this.run('pool2dBackward', { x, dy }, attrs, 'avgPool2dBackward').dx;
+  avgPool2dBackward(x: Tensor, dy: Tensor, options: PoolingOptions): Tensor {
+    return pooling.pool2dBackward(this, 'avg', x, dy, options);
   }
 
   /** Batch normalization over dimension 1 of x ([N, C] or [N, C, H, W]), PyTorch's conventions. */
   batchNorm(x: Tensor, options: BatchNormOptions): BatchNormResult {
-    const { gamma, beta, runningMean, runningVar } = options;
-    const eps = options.eps ?? 1e-5;
-    if (options.training === false) {
-      const output = this.run('batchNormApply', { x, mean: runningMean, variance: runningVar, gamma, beta }, { eps }, 'batchNorm').out;
-      return { output };
-    }
-    const momentum = options.momentum ?? 0.1;
-    const { mean, variance } = this.run('moments', { x }, {}, 'batchNorm');
-    const output = this.run('batchNormApply', { x, mean, variance, gamma, beta }, { eps }, 'batchNorm').out;
-    const count = x.size / x.shape[1];
-    const unbiased = count > 1 ? count / (count - 1) : 1;
-    const [newMean, newVar] = this.scope(() => [
-      this.add(this.scale(runningMean, 1 - momentum), this.scale(mean, momentum)),
-      this.add(this.scale(runningVar, 1 - momentum), this.scale(variance, momentum * unbiased)),
-    ]);
-    return { output, mean, variance, runningMean: newMean, runningVar: newVar };
+    return normalization.batchNorm(this, x, options);
   }
 
   /** Mean softmax cross-entropy over the rows of logits [N, C]; grad is its gradient with respect to the logits. */
-  softmaxCrossEntropy(logits: Tensor, labels: Tensor<'int32'> | Int32Array): { loss: Tensor; losses: Tensor; grad: Tensor } {
-    let labelTensor: Tensor<'int32'>;
-    if (labels instanceof Int32Array) {
-      const classes = logits.shape[1];
-      const bad = labels.findIndex((label) => !(label >= 0 && label < classes));
-      if (bad >= 0) {
-        throw new ShapeError('softmaxCrossEntropy', `label ${labels[bad]} at index ${bad} is out of range [0, ${classes})`, {
-          logits: logits.shape,
-        });
-      }
-      labelTensor = this.tensor(labels, [labels.length]);
-    } else labelTensor = labels;
-    try {
-      const { losses, grad } = this.run('softmaxCrossEntropy', { logits, labels: labelTensor }, {});
-      const loss = this.mean(losses);
-      return { loss, losses, grad };
-    } finally {
-      if (labelTensor !== labels) labelTensor.dispose();
-    }
+  softmaxCrossEntropy(logits: Tensor, labels: Tensor<'int32'> | Int32Array): LossResult {
+    return losses.softmaxCrossEntropy(this, logits, labels);
+  }
+
+  /**
+   * Mean squared error of pred against target (same shape, batch first): losses [N] are each sample's mean over its
+   * elements, loss their mean (PyTorch's MSELoss(reduction='mean')), grad its gradient with respect to pred.
+   */
+  meanSquaredError(pred: Tensor, target: Tensor): LossResult {
+    return losses.meanSquaredError(this, pred, target);
   }
 
   /** Sum over `axes` (default all); the reduced axes are removed from the shape. */
   sum(x: Tensor, axes?: number[]): Tensor {
-    return this.reduceAxes(x, 'sum', axes);
+    return reductions.reduceAxes(this, x, 'sum', axes);
   }
 
   mean(x: Tensor, axes?: number[]): Tensor {
-    return this.reduceAxes(x, 'mean', axes);
+    return reductions.reduceAxes(this, x, 'mean', axes);
   }
 
   max(x: Tensor, axes?: number[]): Tensor {
-    return this.reduceAxes(x, 'max', axes);
+    return reductions.reduceAxes(this, x, 'max', axes);
   }
 
   /**
@@ -367,16 +224,7 @@ export class Engine implements TensorOwner {
    * keeps, 0 prunes), so pruned weights stay exactly zero. Returns new tensors; the inputs are untouched.
    */
   sgdUpdate(param: Tensor, grad: Tensor, velocity: Tensor, mask: Tensor, options: SgdUpdateOptions): { param: Tensor; velocity: Tensor } {
-    const attrs = {
-      lr: options.lr,
-      momentum: options.momentum ?? 0,
-      weightDecay: options.weightDecay ?? 0,
-      dampening: options.dampening ?? 0,
-      nesterov: options.nesterov ?? false,
-      firstStep: options.firstStep ?? false,
-    };
-    const { newParam, newVelocity } = this.run('sgdUpdate', { param, grad, velocity, mask }, attrs);
-    return { param: newParam, velocity: newVelocity };
+    return optimizers.sgdUpdate(this, param, grad, velocity, mask, options);
   }
 
   /**
@@ -391,40 +239,24 @@ export class Engine implements TensorOwner {
     mask: Tensor,
     options: AdamUpdateOptions,
   ): { param: Tensor; m: Tensor; v: Tensor } {
-    const attrs = {
-      lr: options.lr,
-      beta1: options.beta1 ?? 0.9,
-      beta2: options.beta2 ?? 0.999,
-      eps: options.eps ?? 1e-8,
-      weightDecay: options.weightDecay ?? 0,
-      decoupled: options.decoupled ?? false,
-      step: options.step,
-    };
-    const label = attrs.decoupled ? 'adamW' : 'adam';
-    const { newParam, newM, newV } = this.run('adamUpdate', { param, grad, m, v, mask }, attrs, label);
-    return { param: newParam, m: newM, v: newV };
+    return optimizers.adamUpdate(this, param, grad, m, v, mask, options);
   }
 
   /**
    * Active nodes of a layer's activations x: [N, F] (node = feature) or [N, C, H, W] (node = channel, statistic over
    * N x H x W). Computed on the device; only the per-node statistic and the count come back.
    */
-  async activeCounts(x: Tensor, options: ActiveCountOptions = {}): Promise<ActiveCounts> {
-    const threshold = options.threshold ?? 0.05;
-    const statistic = options.statistic ?? 'mean';
-    const cutoff = statistic === 'mean' ? threshold : (options.minFraction ?? 0.5);
-    const { stat } = this.run('nodeStatistic', { x }, { statistic, threshold }, 'activeCounts');
-    try {
-      const { count } = this.run('countAbove', { x: stat }, { threshold: cutoff }, 'activeCounts');
-      try {
-        const [perNode, active] = await Promise.all([stat.read(), count.read()]);
-        return { perNode, active: active[0], total: stat.size };
-      } finally {
-        count.dispose();
-      }
-    } finally {
-      stat.dispose();
-    }
+  activeCounts(x: Tensor, options: ActiveCountOptions = {}): Promise<ActiveCounts> {
+    return statistics.activeCounts(this, x, options);
+  }
+
+  /**
+   * Compiles a model for training and inference on this engine: initial weights from the seeded generator, the training
+   * step recorded once (see docs/AUTODIFF.md). Options: inputShape (per sample), batchSize, loss, optimizer, init, seed.
+   */
+  compile(model: Sequential, options: CompileOptions): Promise<Net> {
+    this.checkAlive('compile');
+    return compileNet(this, model, options);
   }
 
   /** WebGPU only: compiles WGSL through the pipeline cache; throws ShaderCompileError naming the shader and line:column. */
@@ -513,7 +345,7 @@ export class Engine implements TensorOwner {
   }
 
   forgetTensor(tensor: Tensor<DType>): void {
-    for (const scope of this.scopes) scope.delete(tensor);
+    this.scopes.forget(tensor);
   }
 
   private allocate<D extends DType>(shape: Shape, dtype: D): Tensor<D> {
@@ -521,40 +353,8 @@ export class Engine implements TensorOwner {
   }
 
   private track<D extends DType>(t: Tensor<D>): Tensor<D> {
-    this.scopes.at(-1)?.add(t as Tensor<DType>);
+    this.scopes.track(t as Tensor<DType>);
     return t;
-  }
-
-  private reduceAxes(x: Tensor, op: ReduceOp, axes?: number[]): Tensor {
-    const rank = x.shape.length;
-    const chosen = [...new Set((axes ?? x.shape.map((_, i) => i)).map((a) => (a < 0 ? a + rank : a)))].sort((p, q) => p - q);
-    for (const axis of chosen) {
-      if (!Number.isInteger(axis) || axis < 0 || axis >= rank) {
-        throw new ShapeError(op, `axis ${axis} is out of range for rank ${rank}`, { x: x.shape });
-      }
-    }
-    // Contiguous runs of reduced axes, reduced one run at a time from the last.
-    const runs: [number, number][] = [];
-    for (const axis of chosen) {
-      const last = runs.at(-1);
-      if (last && last[1] === axis) last[1] = axis + 1;
-      else runs.push([axis, axis + 1]);
-    }
-    let current = x;
-    let shape = [...x.shape];
-    for (const [from, to] of runs.reverse()) {
-      const outer = sizeOf(shape.slice(0, from));
-      const R = sizeOf(shape.slice(from, to));
-      const inner = sizeOf(shape.slice(to));
-      const next = this.run('reduce', { x: current }, { op, outer, R, inner }, op).out;
-      if (current !== x) current.dispose();
-      shape = [...shape.slice(0, from), ...shape.slice(to)];
-      current = next;
-    }
-    if (current === x) return this.scale(x, 1);
-    const result = this.reshape(current, shape);
-    current.dispose();
-    return result;
   }
 
   private checkAlive(op: string): void {
@@ -571,15 +371,6 @@ function checkShape(op: string, shape: Shape): void {
 function describe(value: unknown): string {
   if (value === undefined || value === null) return String(value);
   return (value as object).constructor?.name ?? typeof value;
-}
-
-function collectTensors(value: unknown, into: Set<Tensor<DType>>, depth = 0): void {
-  if (depth > 4 || value === null || typeof value !== 'object') return;
-  if (value instanceof Tensor) {
-    into.add(value as Tensor<DType>);
-    return;
-  }
-  for (const item of Array.isArray(value) ? value : Object.values(value)) collectTensors(item, into, depth + 1);
 }
 
 /** Creates an engine on the best backend available (see EngineOptions). */

@@ -1,12 +1,15 @@
 // The package's public surface: the engine, tensors, errors and the op vocabulary.
 export { createEngine, Engine } from './engine.js';
-export type { ActiveCountOptions, ActiveCounts, BatchNormOptions, BatchNormResult, EngineOptions } from './engine.js';
-export type { AdamUpdateOptions, SgdUpdateOptions } from './engine.js';
+export type { ActiveCountOptions, ActiveCounts, BatchNormOptions, BatchNormResult, EngineOptions } from './engine-options.js';
+export type { AdamUpdateOptions, SgdUpdateOptions } from './engine-options.js';
+export type { LossResult, MatmulOptions, PoolingOptions } from './engine-options.js';
+export type { ConvolutionBackwardFilterOptions, ConvolutionBackwardInputOptions, ConvolutionOptions } from './engine-options.js';
 export { Tensor } from './tensor.js';
 export type { TypedArrayFor } from './tensor.js';
 export type { DType, Shape } from './tensor-meta.js';
 export { BackendUnavailableError, DisposedTensorError, EngineError, ShaderCompileError, ShapeError } from './errors.js';
 export type { BackendKind } from './backend/backend.js';
+export type { Backend, DeviceBuffer, KernelVariant, PreparedKernel, PreparedOp } from './backend/backend.js';
 export type { BinaryOp, NodeStatistic, OpName, PoolMode, ReduceOp } from './ops/defs.js';
 export { detectRuntime } from './platform/runtime.js';
 export type { RuntimeName } from './platform/runtime.js';
@@ -38,6 +41,42 @@ export {
   xavierUniform,
 } from './nn/init.js';
 export type { Fans, KaimingOptions, Nonlinearity, XavierOptions } from './nn/init.js';
+export {
+  nn,
+  emitLoss,
+  emitOptimizer,
+  initialStateDict,
+  initialValues,
+  layerShapes,
+  namedParameters,
+  counterNames,
+  resolveGroups,
+} from './nn/index.js';
+export type {
+  BatchNormLayerOptions,
+  Conv2dOptions,
+  InitialTensor,
+  LinearOptions,
+  NamedParameter,
+  Pair,
+  Pool2dOptions,
+} from './nn/index.js';
+export type {
+  GroupSettings,
+  InitName,
+  InitOptions,
+  Layer,
+  LayerForward,
+  LossGraph,
+  LossName,
+  Mode,
+  OptimizerOptions,
+  ParameterGroup,
+  ParameterSpec,
+  ParameterUpdate,
+  ResolvedGroup,
+  Sequential,
+} from './nn/types.js';
 export { data } from './data/index.js';
 export { Dataset } from './data/dataset.js';
 export type { Batch, BatchOptions, Normalization } from './data/dataset.js';
@@ -49,3 +88,19 @@ export type { IdxArray } from './data/idx.js';
 export { parseCifar10Batch, CIFAR10_RECORD_BYTES } from './data/cifar.js';
 export type { Cifar10Batch } from './data/cifar.js';
 export { gunzipIfNeeded, isGzip } from './data/gzip.js';
+export { createGraph, coreHasRule } from './autodiff/core.js';
+export type { GraphBuilder, NodeId, NodeInfo, Program, ProgramSlot, ProgramStep, ValueId, ValueInfo, ValueKind } from './autodiff/types.js';
+export { attrLayouts, decodeAttrs, encodeAttrs } from './autodiff/attrs.js';
+export { gradientKinds } from './autodiff/differentiable.js';
+export type { GradientKind } from './autodiff/differentiable.js';
+export { evaluateProgram } from './autodiff/evaluate.js';
+export { bindProgram, scheduleProgram } from './autodiff/execute.js';
+export type { BoundProgram, ScheduledProgram } from './autodiff/execute.js';
+export { compileNet, NetBlueprint } from './nn/compile.js';
+export type { BuiltProgram, CompileOptions, ProgramKind } from './nn/compile.js';
+export { Net } from './nn/net.js';
+export type { Activations, Evaluation, LayerActivation, LossAndGradients, NetParameter, Targets } from './nn/net.js';
+export { fit, evaluateDataset } from './nn/fit.js';
+export type { EpochReport, FitOptions, StepProgress } from './nn/fit.js';
+export { NonFiniteLossError } from './nn/errors.js';
+export type { NonFiniteDiagnosis } from './nn/errors.js';

@@ -192,6 +192,13 @@ function cases(): CheckCase[] {
       tolerance: normalizedTolerance,
     });
   }
+  for (const shape of [
+    [7, 3],
+    [128, 10],
+    [16, 3, 28, 28],
+  ] as Shape[]) {
+    list.push({ op: 'meanSquaredError', shapes: { pred: shape, target: shape }, attrs: {}, tolerance: statisticTolerance });
+  }
   for (const [outer, R, inner] of [
     [1, 1000, 1],
     [32, 257, 16],

@@ -2,8 +2,11 @@
 import { EngineError } from '../errors.js';
 import { formatShape, type Shape } from '../tensor-meta.js';
 
-/** The element types this reader understands; F16, BF16 and F64 are converted to float32 (F16 and BF16 exactly). */
-export type SafetensorsDType = 'F32' | 'F16' | 'BF16' | 'F64';
+/**
+ * The element types this reader understands; F16, BF16 and F64 are converted to float32 (F16 and BF16 exactly), as is
+ * I64 (PyTorch's integer buffers such as batch norm's num_batches_tracked; exact up to 2^24).
+ */
+export type SafetensorsDType = 'F32' | 'F16' | 'BF16' | 'F64' | 'I64';
 
 export interface SafetensorsTensor {
   /** The element type stored in the file (the data is always float32). */
@@ -19,10 +22,10 @@ export interface SafetensorsFile {
   metadata: Record<string, string>;
 }
 
-/** A tensor to write: row-major float32 values and their shape. */
+/** A tensor to write: row-major float32 values (or int64 ones, written as I64) and their shape. */
 export interface SafetensorsInput {
   shape: Shape;
-  data: Float32Array;
+  data: Float32Array | BigInt64Array;
 }
 
 /** A safetensors file is malformed, or a tensor cannot be written. */
@@ -30,7 +33,7 @@ export class SafetensorsError extends EngineError {
   override name = 'SafetensorsError';
 }
 
-const BYTES_PER_ELEMENT: Record<SafetensorsDType, number> = { F32: 4, F16: 2, BF16: 2, F64: 8 };
+const BYTES_PER_ELEMENT: Record<SafetensorsDType, number> = { F32: 4, F16: 2, BF16: 2, F64: 8, I64: 8 };
 const SUPPORTED = Object.keys(BYTES_PER_ELEMENT).join(', ');
 /** The largest header the Python/Rust library accepts (safetensors MAX_HEADER_SIZE). */
 const MAX_HEADER_BYTES = 100_000_000;
@@ -134,11 +137,13 @@ export function serializeSafetensors(tensors: Record<string, SafetensorsInput>, 
     header.push(`"${METADATA_KEY}":{${fields.join(',')}}`);
   }
   let offset = 0;
-  const layout: { data: Float32Array; begin: number }[] = [];
+  const layout: { data: Float32Array | BigInt64Array; begin: number }[] = [];
   for (const name of names) {
     if (name === METADATA_KEY) throw new SafetensorsError(`safetensors: '${METADATA_KEY}' is reserved and cannot name a tensor`);
     const { shape, data } = tensors[name];
-    if (!(data instanceof Float32Array)) throw new SafetensorsError(`safetensors: tensor '${name}' data must be a Float32Array`);
+    if (!(data instanceof Float32Array || data instanceof BigInt64Array)) {
+      throw new SafetensorsError(`safetensors: tensor '${name}' data must be a Float32Array (or a BigInt64Array for I64)`);
+    }
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
       throw new SafetensorsError(
         `safetensors: tensor '${name}' shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`,
@@ -151,9 +156,10 @@ export function serializeSafetensors(tensors: Record<string, SafetensorsInput>, 
       );
     }
     const begin = offset;
-    offset += data.length * 4;
+    offset += data.byteLength;
     layout.push({ data, begin });
-    header.push(`${jsonString(name, 'tensor name')}:{"dtype":"F32","shape":[${shape.join(',')}],"data_offsets":[${begin},${offset}]}`);
+    const dtype = data instanceof BigInt64Array ? 'I64' : 'F32';
+    header.push(`${jsonString(name, 'tensor name')}:{"dtype":"${dtype}","shape":[${shape.join(',')}],"data_offsets":[${begin},${offset}]}`);
   }
   const json = new TextEncoder().encode(`{${header.join(',')}}`);
   const headerBytes = json.length + ((8 - (json.length % 8)) % 8);
@@ -166,6 +172,8 @@ export function serializeSafetensors(tensors: Record<string, SafetensorsInput>, 
   for (const { data, begin } of layout) {
     if (LITTLE_ENDIAN_HOST) {
       out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), bufferStart + begin);
+    } else if (data instanceof BigInt64Array) {
+      for (let i = 0; i < data.length; i++) view.setBigInt64(bufferStart + begin + 8 * i, data[i], true);
     } else {
       for (let i = 0; i < data.length; i++) view.setFloat32(bufferStart + begin + 4 * i, data[i], true);
     }
@@ -299,6 +307,9 @@ function decode(dtype: SafetensorsDType, bytes: Uint8Array, start: number, eleme
       break;
     case 'F64':
       for (let i = 0; i < elements; i++) out[i] = view.getFloat64(8 * i, true);
+      break;
+    case 'I64':
+      for (let i = 0; i < elements; i++) out[i] = Number(view.getBigInt64(8 * i, true));
       break;
   }
   return out;

@@ -185,6 +185,22 @@ export interface OpSignatures {
       biasCorrection2Sqrt: number;
     };
   };
+  /**
+   * Per-sample mean squared errors of pred against target (both [N, ...], viewed as [N, F]): losses [N] with
+   * losses[n] = mean over f of (pred - target)², and grad = 2 (pred - target) / (N * F), the gradient of the mean over
+   * all N*F elements (which is also the mean of the losses; PyTorch's MSELoss(reduction='mean')).
+   */
+  meanSquaredError: {
+    inputs: 'pred' | 'target';
+    outputs: 'losses' | 'grad';
+    attrs: Record<string, never>;
+    dims: {
+      N: number;
+      F: number;
+      /** 2 / (N * F), computed in float64 on the host. */
+      gradScale: number;
+    };
+  };
 }
 
 export type OpName = keyof OpSignatures;

@@ -424,4 +424,19 @@ export const opSpecs: Specs = {
       };
     },
   },
+  meanSquaredError: {
+    inputs: ['pred', 'target'],
+    outputs: ['losses', 'grad'],
+    inputTypes: { pred: 'float32', target: 'float32' },
+    infer({ pred, target }) {
+      const op = 'meanSquaredError';
+      if (pred.shape.length === 0) {
+        throw new ShapeError(op, `'pred' must have a batch dimension first (rank at least 1)`, { pred: pred.shape, target: target.shape });
+      }
+      sameShape(op, ['pred', 'target'], pred.shape, target.shape);
+      const N = pred.shape[0];
+      const F = sizeOf(pred.shape.slice(1));
+      return { outputs: { losses: f32([N]), grad: f32(pred.shape) }, dims: { N, F, gradScale: 2 / (N * F) } };
+    },
+  },
 };

@@ -21,6 +21,7 @@ import { conv2dBackwardInput } from './conv2d_backward_input.js';
 import { conv2dBackwardFilter } from './conv2d_backward_filter.js';
 import { sgdUpdate } from './sgd_update.js';
 import { adamUpdate } from './adam_update.js';
+import { meanSquaredError } from './mean_squared_error.js';
 
 export const referenceKernels: ReferenceTable = {
   relu,
@@ -43,6 +44,7 @@ export const referenceKernels: ReferenceTable = {
   conv2dBackwardFilter,
   sgdUpdate,
   adamUpdate,
+  meanSquaredError,
 };
 
 /**

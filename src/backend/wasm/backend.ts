@@ -1,9 +1,11 @@
 // The WebAssembly backend: AssemblyScript kernels over one linear memory, split across worker threads when it is shared.
+import { EngineError } from '../../errors.js';
 import type { DimsOf, OpName } from '../../ops/defs.js';
 import { detectRuntime, hardwareThreads, sharedMemoryAvailable } from '../../platform/runtime.js';
 import type { Backend, DeviceBuffer, KernelVariant, PreparedKernel } from '../backend.js';
+import { checkCopy } from '../copy.js';
 import { Heap, type HeapBlock } from './heap.js';
-import { PARALLEL_WORK_THRESHOLD, type WasmKernel } from './kernel.js';
+import { PARALLEL_WORK_THRESHOLD, type WasmKernel, type WasmPointers } from './kernel.js';
 import { wasmKernels } from './kernels.js';
 import { CONTROL_BYTES, ThreadPool } from './threads.js';
 import singleThreadWasm from '../../../build/wasm/kernels.wasm';
@@ -18,25 +20,47 @@ export interface WasmBackendOptions {
   threads?: number;
 }
 
-type KernelExports = Record<string, (...args: number[]) => void> & { heapBase(): number };
+type KernelFunction = (...args: number[]) => void;
+type KernelExports = Record<string, KernelFunction> & { heapBase(): number };
 
 class WasmBuffer implements DeviceBuffer {
-  constructor(readonly block: HeapBlock) {}
-  get bytes(): number {
-    return this.block.bytes;
-  }
+  /** `bytes` is the size asked for; the block may be larger (its size class). */
+  constructor(
+    readonly block: HeapBlock,
+    readonly bytes: number,
+  ) {}
 }
 
-class WasmPrepared implements PreparedKernel {
+/** A kernel's export and argument list; update() replaces the arguments (and the thread count) in place. */
+class WasmPrepared<K extends OpName> implements PreparedKernel<K> {
+  released = false;
   constructor(
-    readonly op: OpName,
-    readonly run: () => void,
+    readonly op: K,
+    readonly kernel: WasmKernel<K>,
+    readonly fn: KernelFunction,
+    readonly pointers: WasmPointers,
+    /** Scratch bytes asked for at preparation; later dims may need no more. */
+    readonly scratchBytes: number,
+    public args: number[],
+    public threads: number,
     private readonly scratch: HeapBlock | undefined,
     private readonly heap: Heap,
   ) {}
   release(): void {
+    if (this.released) return;
+    this.released = true;
     if (this.scratch) this.heap.release(this.scratch);
   }
+}
+
+class WasmCopy implements PreparedKernel<'copy'> {
+  readonly op = 'copy' as const;
+  constructor(
+    readonly src: number,
+    readonly dst: number,
+    readonly bytes: number,
+  ) {}
+  release(): void {}
 }
 
 export class WasmBackend implements Backend {
@@ -76,7 +100,7 @@ export class WasmBackend implements Backend {
   }
 
   alloc(bytes: number): DeviceBuffer {
-    return new WasmBuffer(this.heap.alloc(bytes));
+    return new WasmBuffer(this.heap.alloc(bytes), bytes);
   }
 
   release(buffer: DeviceBuffer): void {
@@ -108,36 +132,68 @@ export class WasmBackend implements Backend {
     outputs: DeviceBuffer[],
     dims: DimsOf<K>,
     variant: KernelVariant = 'fast',
-  ): PreparedKernel {
+  ): PreparedKernel<K> {
     const fast = wasmKernels[op] as WasmKernel<K>;
     const kernel = variant === 'naive' ? fast.naive : fast;
     if (!kernel) throw new Error(`wasm: op '${op}' has no naive variant`);
     const fn = this.exports[kernel.fn];
     if (typeof fn !== 'function') throw new Error(`wasm: the module has no export '${kernel.fn}' for op '${op}'`);
-    const threads = kernel.parallel && kernel.work(dims) >= PARALLEL_WORK_THRESHOLD ? this.threads : 1;
+    const threads = this.threadsFor(kernel, dims);
     const scratchBytes = kernel.scratchBytes?.(dims, threads) ?? 0;
     const scratch = scratchBytes > 0 ? this.heap.alloc(scratchBytes) : undefined;
-    const args = kernel.args(
-      {
-        inputs: inputs.map((b) => (b as WasmBuffer).block.ptr),
-        outputs: outputs.map((b) => (b as WasmBuffer).block.ptr),
-        scratch: scratch?.ptr ?? 0,
-      },
-      dims,
-    );
-    const pool = this.pool;
-    let run: () => void;
-    if (!kernel.parallel) run = () => fn(...args);
-    else if (pool && threads > 1) run = () => pool.run(fn, kernel.fn, args, threads);
-    else run = () => fn(...args, 0, 1);
-    return new WasmPrepared(op, run, scratch, this.heap);
+    const pointers: WasmPointers = {
+      inputs: inputs.map((b) => (b as WasmBuffer).block.ptr),
+      outputs: outputs.map((b) => (b as WasmBuffer).block.ptr),
+      scratch: scratch?.ptr ?? 0,
+    };
+    const args = kernel.args(pointers, dims);
+    return new WasmPrepared(op, kernel, fn, pointers, scratchBytes, args, threads, scratch, this.heap);
+  }
+
+  update<K extends OpName>(prepared: PreparedKernel<K>, dims: DimsOf<K>): void {
+    if (!(prepared instanceof WasmPrepared)) {
+      const op = (prepared as PreparedKernel).op;
+      const why = op === 'copy' ? 'a copy has no dims' : 'the kernel was not prepared by this WebAssembly backend';
+      throw new EngineError(`wasm: update of '${op}': ${why}`);
+    }
+    const kernel = prepared as WasmPrepared<K>;
+    if (kernel.released) throw new EngineError(`wasm: update of '${kernel.op}': the kernel was released`);
+    const threads = this.threadsFor(kernel.kernel, dims);
+    const scratchBytes = kernel.kernel.scratchBytes?.(dims, threads) ?? 0;
+    if (scratchBytes > kernel.scratchBytes) {
+      throw new EngineError(
+        `wasm: update of '${kernel.op}' needs ${scratchBytes} bytes of scratch on ${threads} thread(s), more than the ${kernel.scratchBytes} prepared; prepare a new kernel instead`,
+      );
+    }
+    kernel.args = kernel.kernel.args(kernel.pointers, dims);
+    kernel.threads = threads;
+  }
+
+  prepareCopy(src: DeviceBuffer, srcByteOffset: number, dst: DeviceBuffer, dstByteOffset: number, bytes: number): PreparedKernel<'copy'> {
+    checkCopy('wasm', src, srcByteOffset, dst, dstByteOffset, bytes);
+    return new WasmCopy((src as WasmBuffer).block.ptr + srcByteOffset, (dst as WasmBuffer).block.ptr + dstByteOffset, bytes);
   }
 
   dispatch(kernels: readonly PreparedKernel[]): void {
-    for (const kernel of kernels) (kernel as WasmPrepared).run();
+    const pool = this.pool;
+    for (const k of kernels) {
+      if (k instanceof WasmCopy) {
+        new Uint8Array(this.memory.buffer).copyWithin(k.dst, k.src, k.src + k.bytes);
+        continue;
+      }
+      const { kernel, fn, args, threads } = k as WasmPrepared<OpName>;
+      if (!kernel.parallel) fn(...args);
+      else if (pool && threads > 1) pool.run(fn, kernel.fn, args, threads);
+      else fn(...args, 0, 1);
+    }
   }
 
   async sync(): Promise<void> {}
+
+  /** One thread below the work threshold or for a serial export, else every thread of the pool. */
+  private threadsFor<K extends OpName>(kernel: WasmKernel<K>, dims: DimsOf<K>): number {
+    return kernel.parallel && kernel.work(dims) >= PARALLEL_WORK_THRESHOLD ? this.threads : 1;
+  }
 
   poolStats(): { allocated: number; pooled: number; bytes: number } {
     return this.heap.stats();

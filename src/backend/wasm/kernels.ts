@@ -10,6 +10,7 @@ import { conv2dBackwardFilter } from './kernels/conv2d_backward_filter.js';
 import { conv2dBackwardInput } from './kernels/conv2d_backward_input.js';
 import { countAbove } from './kernels/count_above.js';
 import { matmul } from './kernels/matmul.js';
+import { meanSquaredError } from './kernels/mean_squared_error.js';
 import { moments } from './kernels/moments.js';
 import { nodeStatistic } from './kernels/node_statistic.js';
 import { pool2d } from './kernels/pool2d.js';
@@ -41,4 +42,5 @@ export const wasmKernels: WasmKernelTable = {
   countAbove,
   sgdUpdate,
   adamUpdate,
+  meanSquaredError,
 };

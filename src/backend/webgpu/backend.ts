@@ -1,7 +1,8 @@
 // The WebGPU backend: pooled storage buffers, cached pipelines, and one command encoder per dispatch of kernels.
-import { BackendUnavailableError } from '../../errors.js';
+import { BackendUnavailableError, EngineError } from '../../errors.js';
 import type { DimsOf, OpName } from '../../ops/defs.js';
 import type { Backend, DeviceBuffer, KernelVariant, PreparedKernel } from '../backend.js';
+import { checkCopy } from '../copy.js';
 import { BufferPool, MAP_READ_MODE, Usage } from './buffers.js';
 import { acquireDevice } from './device.js';
 import type { GpuKernel, Param } from './kernel.js';
@@ -19,18 +20,56 @@ class GpuBuffer implements DeviceBuffer {
   ) {}
 }
 
-class GpuPrepared implements PreparedKernel {
+/** What preparation bakes into a pipeline, a bind group and a dispatch; update() may change the params only. */
+interface Launch {
+  readonly entryPoint: string;
+  /** The override constants, as the pipeline cache keys them. */
+  readonly overrides: string;
+  readonly workgroups: [number, number, number];
+  /** Bytes of the packed params, the size the bind group gives the uniform. */
+  readonly uniformBytes: number;
+}
+
+function launchOf<K extends OpName>(kernel: GpuKernel<K>, dims: DimsOf<K>, params: ArrayBuffer): Launch {
+  return {
+    entryPoint: kernel.entryPoint(dims),
+    overrides: JSON.stringify(kernel.overrides(dims)),
+    workgroups: kernel.workgroups(dims),
+    uniformBytes: params.byteLength,
+  };
+}
+
+class GpuPrepared<K extends OpName> implements PreparedKernel<K> {
+  released = false;
   constructor(
-    readonly op: OpName,
+    readonly op: K,
+    readonly kernel: GpuKernel<K>,
+    readonly launch: Launch,
     readonly pipeline: GPUComputePipeline,
     readonly bindGroup: GPUBindGroup,
-    readonly workgroups: [number, number, number],
-    private readonly uniform: GPUBuffer,
+    readonly uniform: GPUBuffer,
     private readonly pool: BufferPool,
   ) {}
+  get workgroups(): [number, number, number] {
+    return this.launch.workgroups;
+  }
   release(): void {
+    if (this.released) return;
+    this.released = true;
     this.pool.release(this.uniform);
   }
+}
+
+class GpuCopy implements PreparedKernel<'copy'> {
+  readonly op = 'copy' as const;
+  constructor(
+    readonly src: GPUBuffer,
+    readonly srcByteOffset: number,
+    readonly dst: GPUBuffer,
+    readonly dstByteOffset: number,
+    readonly bytes: number,
+  ) {}
+  release(): void {}
 }
 
 export class WebGpuBackend implements Backend {
@@ -113,32 +152,74 @@ export class WebGpuBackend implements Backend {
     outputs: DeviceBuffer[],
     dims: DimsOf<K>,
     variant: KernelVariant = 'fast',
-  ): PreparedKernel {
+  ): PreparedKernel<K> {
     this.checkAlive();
     const fast = gpuKernels[op] as GpuKernel<K>;
     const kernel = variant === 'naive' ? fast.naive : fast;
     if (!kernel) throw new Error(`webgpu: op '${op}' has no naive variant`);
-    const pipeline = this.pipelines.pipeline(kernel.shader, kernel.source, kernel.entryPoint(dims), kernel.overrides(dims));
     const params = packParams(kernel.params(dims));
+    const launch = launchOf(kernel, dims, params);
+    const pipeline = this.pipelines.pipeline(kernel.shader, kernel.source, launch.entryPoint, kernel.overrides(dims));
     const uniform = this.pool.acquire(params.byteLength, UNIFORM_USAGE);
     this.device.queue.writeBuffer(uniform, 0, params);
     const buffers = [...inputs, ...outputs].map((b) => (b as GpuBuffer).buffer);
     const entries: GPUBindGroupEntry[] = buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
     entries.push({ binding: buffers.length, resource: { buffer: uniform, size: params.byteLength } });
     const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
-    return new GpuPrepared(op, pipeline, bindGroup, kernel.workgroups(dims), uniform, this.pool);
+    return new GpuPrepared(op, kernel, launch, pipeline, bindGroup, uniform, this.pool);
   }
 
+  update<K extends OpName>(prepared: PreparedKernel<K>, dims: DimsOf<K>): void {
+    this.checkAlive();
+    if (!(prepared instanceof GpuPrepared)) {
+      const op = (prepared as PreparedKernel).op;
+      const why = op === 'copy' ? 'a copy has no dims' : 'the kernel was not prepared by this WebGPU backend';
+      throw new EngineError(`webgpu: update of '${op}': ${why}`);
+    }
+    const kernel = prepared as GpuPrepared<K>;
+    if (kernel.released) throw new EngineError(`webgpu: update of '${kernel.op}': the kernel was released`);
+    const params = packParams(kernel.kernel.params(dims));
+    const next = launchOf(kernel.kernel, dims, params);
+    const before = kernel.launch;
+    const changed = (what: string, from: string, to: string): never => {
+      throw new EngineError(
+        `webgpu: update of '${kernel.op}' would change the ${what} from ${from} to ${to}, which the prepared pipeline fixes; prepare a new kernel instead`,
+      );
+    };
+    if (next.entryPoint !== before.entryPoint) changed('entry point', before.entryPoint, next.entryPoint);
+    if (next.overrides !== before.overrides) changed('override constants', before.overrides, next.overrides);
+    if (next.workgroups.some((count, i) => count !== before.workgroups[i])) {
+      changed('workgroup count', `[${before.workgroups.join(', ')}]`, `[${next.workgroups.join(', ')}]`);
+    }
+    if (next.uniformBytes !== before.uniformBytes) changed('uniform size', `${before.uniformBytes} bytes`, `${next.uniformBytes} bytes`);
+    this.device.queue.writeBuffer(kernel.uniform, 0, params);
+  }
+
+  prepareCopy(src: DeviceBuffer, srcByteOffset: number, dst: DeviceBuffer, dstByteOffset: number, bytes: number): PreparedKernel<'copy'> {
+    this.checkAlive();
+    checkCopy('webgpu', src, srcByteOffset, dst, dstByteOffset, bytes);
+    return new GpuCopy((src as GpuBuffer).buffer, srcByteOffset, (dst as GpuBuffer).buffer, dstByteOffset, bytes);
+  }
+
+  /** One command encoder: consecutive kernels share a compute pass; a copy ends the pass and the next kernel opens one. */
   dispatch(kernels: readonly PreparedKernel[]): void {
     if (kernels.length === 0) return;
     const encoder = this.device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
-    for (const k of kernels as readonly GpuPrepared[]) {
-      pass.setPipeline(k.pipeline);
-      pass.setBindGroup(0, k.bindGroup);
-      pass.dispatchWorkgroups(...k.workgroups);
+    let pass: GPUComputePassEncoder | undefined;
+    for (const k of kernels) {
+      if (k instanceof GpuCopy) {
+        pass?.end();
+        pass = undefined;
+        encoder.copyBufferToBuffer(k.src, k.srcByteOffset, k.dst, k.dstByteOffset, k.bytes);
+        continue;
+      }
+      const kernel = k as GpuPrepared<OpName>;
+      pass ??= encoder.beginComputePass();
+      pass.setPipeline(kernel.pipeline);
+      pass.setBindGroup(0, kernel.bindGroup);
+      pass.dispatchWorkgroups(...kernel.workgroups);
     }
-    pass.end();
+    pass?.end();
     this.device.queue.submit([encoder.finish()]);
   }
 

@@ -1,0 +1,116 @@
+// The training loop over a Dataset: epochs of queued steps, losses read back in blocks, per-epoch figures and validation.
+import type { Dataset } from '../data/dataset.js';
+import { EngineError } from '../errors.js';
+import { Random } from '../random.js';
+import { formatShape } from '../tensor-meta.js';
+import type { Evaluation, Net } from './net.js';
+
+export interface FitOptions {
+  /** Passes over the dataset; default 1. */
+  epochs?: number;
+  /** Visit the samples in a fresh seeded order every epoch; default true. */
+  shuffle?: boolean;
+  /** Seed of the shuffling order; default 0. The same seed gives the same batches on every backend and runtime. */
+  seed?: number;
+  /** A dataset evaluated (eval mode, every sample) after each epoch. */
+  validation?: Dataset;
+  /** Called after each epoch, once its losses are back from the device. */
+  onEpoch?: (epoch: EpochReport) => void | Promise<void>;
+  /** Called after each step is queued; it gets no loss (reading one back per step would stall the device). */
+  onStep?: (progress: StepProgress) => void;
+}
+
+export interface StepProgress {
+  /** 1-based epoch. */
+  epoch: number;
+  /** 0-based batch within the epoch. */
+  batch: number;
+  /** Batches per epoch. */
+  batches: number;
+  /** Training steps the net has taken in all. */
+  step: number;
+}
+
+export interface EpochReport {
+  /** 1-based epoch. */
+  epoch: number;
+  /** Mean training loss over the epoch's steps (train mode, as each step computed it). */
+  loss: number;
+  /** Every step's training loss. */
+  losses: Float32Array;
+  steps: number;
+  /** Samples trained on (the last partial batch of the dataset is dropped, see fit). */
+  samples: number;
+  /** Wall-clock seconds of the epoch's training, losses read back included, validation excluded. */
+  seconds: number;
+  samplesPerSecond: number;
+  /** Loss and accuracy on the validation set, when one was given. */
+  validation?: Evaluation;
+}
+
+/**
+ * Trains the net on a dataset for some epochs. Each epoch visits the samples in batches of the net's batchSize; the
+ * last partial batch is dropped (the compiled train step has a fixed batch size, and a smaller batch would weigh its
+ * samples more), so up to batchSize - 1 samples sit out each epoch, different ones each epoch when shuffling.
+ * Steps are queued without waiting; losses come back from the device in blocks. Returns one report per epoch.
+ */
+export async function fit(net: Net, dataset: Dataset, options: FitOptions = {}): Promise<EpochReport[]> {
+  const { epochs = 1, shuffle = true, seed = 0, validation, onEpoch, onStep } = options;
+  if (!Number.isSafeInteger(epochs) || epochs < 0)
+    throw new EngineError(`fit: epochs must be a non-negative integer, got ${String(epochs)}`);
+  if (!Number.isSafeInteger(seed)) throw new EngineError(`fit: seed must be an integer, got ${String(seed)}`);
+  checkDataset('fit', net, dataset);
+  if (validation) checkDataset('fit (validation)', net, validation);
+  const batches = dataset.batchCount(net.batchSize, true);
+  if (batches === 0) {
+    throw new EngineError(`fit: the dataset has ${dataset.count} samples, fewer than one batch of ${net.batchSize}`);
+  }
+  // Losses of steps queued before fit are not this epoch's.
+  await net.losses();
+  const random = new Random(seed);
+  const reports: EpochReport[] = [];
+  for (let epoch = 1; epoch <= epochs; epoch++) {
+    const started = now();
+    for (const batch of dataset.batches(net.batchSize, { shuffle, random, dropLast: true })) {
+      await net.step(batch.inputs, batch.labels);
+      onStep?.({ epoch, batch: batch.index, batches, step: net.steps });
+    }
+    const losses = await net.losses();
+    const seconds = (now() - started) / 1000;
+    const samples = batches * net.batchSize;
+    let sum = 0;
+    for (const loss of losses) sum += loss;
+    const report: EpochReport = {
+      epoch,
+      loss: sum / losses.length,
+      losses,
+      steps: batches,
+      samples,
+      seconds,
+      samplesPerSecond: samples / seconds,
+    };
+    if (validation) report.validation = await net.evaluate(validation.inputs, validation.labels);
+    reports.push(report);
+    await onEpoch?.(report);
+  }
+  return reports;
+}
+
+/** Mean loss and accuracy of the net over every sample of a dataset (eval mode; the last partial batch included). */
+export function evaluateDataset(net: Net, dataset: Dataset): Promise<Evaluation> {
+  checkDataset('evaluate', net, dataset);
+  return net.evaluate(dataset.inputs, dataset.labels);
+}
+
+function checkDataset(op: string, net: Net, dataset: Dataset): void {
+  const features = net.inputShape.reduce((a, b) => a * b, 1);
+  if (dataset.features !== features) {
+    throw new EngineError(
+      `${op}: ${dataset.name} ${dataset.split} samples are ${formatShape(dataset.shape)} (${dataset.features} values), but the net takes ${formatShape(net.inputShape)} (${features} values)`,
+    );
+  }
+}
+
+function now(): number {
+  return globalThis.performance?.now() ?? Date.now();
+}
