@@ -13,6 +13,7 @@
 // the device caught up), which is how net.fit trains.
 import { rename, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
+import { pathToFileURL } from 'node:url';
 
 const USAGE = `usage: node build/bench-training.mjs [--quick] [--out FILE] [--model mlp|cnn] [--no-tfjs]
   --quick       fewer and shorter windows
@@ -437,10 +438,11 @@ async function timeTraining(targets, model, batches, settings, errors, modelName
   return results;
 }
 
-async function main() {
-  const options = parseArgs(process.argv.slice(2));
-  // Third-party libraries print notices with console.log; stdout carries only the JSON document.
-  console.log = (...args) => console.error(...args);
+/**
+ * Runs the training benchmark and returns its report (also printed as a table on stderr). `npm run bench` calls this
+ * for the `training` part of its document; run directly, this file prints the report alone.
+ */
+export async function trainingBenchmark(options = { quick: false, models: Object.keys(MODELS), tfjs: true }) {
   const settings = options.quick ? QUICK : FULL;
 
   const targets = [];
@@ -514,6 +516,14 @@ async function main() {
   };
   for (const engine of engines) await engine.dispose();
   printTable(report);
+  return report;
+}
+
+async function main() {
+  const options = parseArgs(process.argv.slice(2));
+  // Third-party libraries print notices with console.log; stdout carries only the JSON document.
+  console.log = (...args) => console.error(...args);
+  const report = await trainingBenchmark(options);
   const json = `${JSON.stringify(report, null, 2)}\n`;
   process.stdout.write(json);
   if (options.out) {
@@ -547,7 +557,10 @@ function printTable(report) {
   for (const [what, message] of Object.entries(report.errors)) log(`  ${what}: ${message}`);
 }
 
-main().catch((error) => {
-  process.stderr.write(`${error.stack ?? error}\n`);
-  process.exit(1);
-});
+const runDirectly = import.meta.main ?? import.meta.url === pathToFileURL(process.argv[1] ?? '').href;
+if (runDirectly) {
+  main().catch((error) => {
+    process.stderr.write(`${error.stack ?? error}\n`);
+    process.exit(1);
+  });
+}

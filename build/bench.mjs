@@ -1,6 +1,7 @@
-// Benchmark: matmul and conv2d GFLOP/s on this engine's backends and on TensorFlow.js's wasm backend, in one process.
+// Benchmark: matmul and conv2d GFLOP/s, then training samples/s, on this engine's backends and TensorFlow.js's wasm
+// backend, in one process (the training part is build/bench-training.mjs, under `training` in the document).
 //
-// Usage: npm run build && npm run bench -- [--quick] [--out FILE] [--no-webgpu] [--no-tfjs]
+// Usage: npm run build && npm run bench -- [--quick] [--out FILE] [--no-webgpu] [--no-tfjs] [--no-training]
 // stdout carries one JSON document; progress and a human-readable table go to stderr. Every figure is the median of
 // several samples taken after warm-up, the targets' samples interleaved; each sample repeats the op (reading its output
 // back, which on WebGPU includes waiting for the device) until it lasts at least 25 ms. GFLOP/s counts 2 flops per
@@ -14,11 +15,12 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const bundle = join(here, 'dist/index.js');
 
-const USAGE = `usage: node build/bench.mjs [--quick] [--out FILE] [--no-webgpu] [--no-tfjs]
-  --quick      fewer sizes and samples
-  --out FILE   also write the JSON document to FILE
-  --no-webgpu  skip the WebGPU backend
-  --no-tfjs    skip TensorFlow.js`;
+const USAGE = `usage: node build/bench.mjs [--quick] [--out FILE] [--no-webgpu] [--no-tfjs] [--no-training]
+  --quick        fewer sizes and samples
+  --out FILE     also write the JSON document to FILE
+  --no-webgpu    skip the WebGPU backend
+  --no-tfjs      skip TensorFlow.js
+  --no-training  skip the training benchmark (samples/s of the MLP and CNN; see build/bench-training.mjs)`;
 
 /** Matmul sizes (n x n x n) and the largest one WebGPU runs: software adapters are slow. */
 const MATMUL_SIZES = [64, 128, 256, 512, 1024];
@@ -43,12 +45,13 @@ const QUICK = { minSamples: 3, maxSamples: 5, budgetMs: 400 };
 const SLOW_CALL_MS = 5000;
 
 function parseArgs(argv) {
-  const options = { quick: false, out: undefined, webgpu: true, tfjs: true };
+  const options = { quick: false, out: undefined, webgpu: true, tfjs: true, training: true };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--quick') options.quick = true;
     else if (arg === '--no-webgpu') options.webgpu = false;
     else if (arg === '--no-tfjs') options.tfjs = false;
+    else if (arg === '--no-training') options.training = false;
     else if (arg === '--out') {
       options.out = argv[++i];
       if (!options.out) throw new Error(`bench: --out needs a file name\n${USAGE}`);
@@ -341,6 +344,11 @@ async function main() {
     report,
     targets.map((target) => target.label),
   );
+  if (options.training) {
+    // The training benchmark (build/bench-training.mjs): samples/s of the MLP and CNN on each backend and TensorFlow.js.
+    const { trainingBenchmark } = await import('./bench-training.mjs');
+    report.training = await trainingBenchmark({ quick: options.quick, models: ['mlp', 'cnn'], tfjs: options.tfjs });
+  }
   const json = `${JSON.stringify(report, null, 2)}\n`;
   process.stdout.write(json);
   if (options.out) {

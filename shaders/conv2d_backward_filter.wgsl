@@ -1,5 +1,8 @@
-// conv2d filter gradient: one thread per dw element, summing dy * x over the images and output positions.
-override WORKGROUP_SIZE: u32 = 64u;
+// conv2d filter gradient: one workgroup per dw element; its threads split the N x OH x OW products and tree-reduce.
+// The sum for one dw element runs over every image and output position (86,528 terms for a 28x28 input at batch 128),
+// while dw itself can be tiny (288 elements for 32 3x3 filters over one channel): one thread per element would leave
+// a GPU nearly idle, so the reduction is what gets spread over threads.
+override WORKGROUP_SIZE: u32 = 128u;
 
 struct Params {
   N: u32,
@@ -22,35 +25,47 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> dw: array<f32>;
 @group(0) @binding(3) var<uniform> params: Params;
 
+// Sized for the largest WORKGROUP_SIZE the host picks (256).
+var<workgroup> partial: array<f32, 256>;
+
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn conv2d_backward_filter(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let index = (wid.x + wid.y * nwg.x) * WORKGROUP_SIZE + lid;
-  if (index >= params.O * params.C * params.KH * params.KW) {
+  let index = wid.x + wid.y * nwg.x;
+  let total = params.O * params.C * params.KH * params.KW;
+  // index = ((o * C + c) * KH + kh) * KW + kw; the whole workgroup shares it, so the early exit is uniform.
+  if (index >= total) {
     return;
   }
-  // index = ((o * C + c) * KH + kh) * KW + kw
   let kw = index % params.KW;
   let kh = (index / params.KW) % params.KH;
   let c = (index / (params.KW * params.KH)) % params.C;
   let o = index / (params.KW * params.KH * params.C);
   let H = i32(params.H);
   let W = i32(params.W);
+  let positions = params.OH * params.OW;
   var sum = 0.0;
   for (var n = 0u; n < params.N; n++) {
-    for (var oh = 0u; oh < params.OH; oh++) {
+    let xPlane = (n * params.C + c) * params.H;
+    let dyPlane = (n * params.O + o) * positions;
+    for (var q = lid; q < positions; q += WORKGROUP_SIZE) {
+      let oh = q / params.OW;
+      let ow = q - oh * params.OW;
       let ih = i32(oh * params.SH + kh) - i32(params.PH);
-      if (ih < 0 || ih >= H) {
-        continue;
-      }
-      for (var ow = 0u; ow < params.OW; ow++) {
-        let iw = i32(ow * params.SW + kw) - i32(params.PW);
-        if (iw < 0 || iw >= W) {
-          continue;
-        }
-        let xv = x[((n * params.C + c) * params.H + u32(ih)) * params.W + u32(iw)];
-        sum += xv * dy[((n * params.O + o) * params.OH + oh) * params.OW + ow];
+      let iw = i32(ow * params.SW + kw) - i32(params.PW);
+      if (ih >= 0 && ih < H && iw >= 0 && iw < W) {
+        sum += x[(xPlane + u32(ih)) * params.W + u32(iw)] * dy[dyPlane + q];
       }
     }
   }
-  dw[index] = sum;
+  partial[lid] = sum;
+  workgroupBarrier();
+  for (var stride = WORKGROUP_SIZE / 2u; stride > 0u; stride /= 2u) {
+    if (lid < stride) {
+      partial[lid] += partial[lid + stride];
+    }
+    workgroupBarrier();
+  }
+  if (lid == 0u) {
+    dw[index] = partial[0];
+  }
 }

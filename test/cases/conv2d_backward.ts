@@ -109,6 +109,26 @@ const oracleCases: TestCase[] = oracleConvs.map((conv, index) => ({
   run: (engine) => checkGradients(engine, conv, 300 + index, true),
 }));
 
+/** WebGPU keeps the one-thread-per-element filter gradient as the oracle of its workgroup-reduction kernel. */
+const gpuOracleConvs: Conv[] = [
+  { x: [2, 3, 9, 13], w: [5, 3, 3, 3], stride: 1, padding: 1 },
+  { x: [3, 1, 28, 28], w: [4, 1, 3, 3], stride: 1, padding: 0 },
+];
+
+const gpuOracleCases: TestCase[] = gpuOracleConvs.map((conv, index): TestCase => ({
+  name: `${describe(conv)}, filter gradient: workgroup reduction vs one thread per element vs reference`,
+  backends: ['webgpu'],
+  async run(engine) {
+    const p = problem(conv, 400 + index);
+    const x = engine.tensor(p.x, conv.x);
+    const dy = engine.tensor(p.dy, p.dyShape);
+    const fast = await engine.conv2dBackwardFilter(x, dy, p.filterAttrs).read();
+    const naive = await engine.run('conv2dBackwardFilter', { x, dy }, p.filterAttrs, 'conv2dBackwardFilter', 'naive').dw.read();
+    assertClose(fast, p.dw, p.filterTolerance, `conv2dBackwardFilter ${describe(conv)} vs reference`);
+    assertClose(naive, p.dw, p.filterTolerance, `naive conv2dBackwardFilter ${describe(conv)} vs reference`);
+  },
+}));
+
 /** L(x, w) = sum(conv2d(x, w) * r), from the float64-accumulated forward reference. */
 function lossOf(conv: Conv, x: Float32Array, w: Float32Array, r: Float32Array): number {
   const [y] = referenceOp('conv2d', { x, w }, { stride: conv.stride, padding: conv.padding }, { x: conv.x, w: conv.w });
@@ -217,5 +237,5 @@ const errorCases: TestCase[] = [
 
 export const conv2dBackwardGroup: TestGroup = {
   name: 'conv2d backward',
-  cases: [...referenceCases, ...oracleCases, ...gradientCases, determinismCase, ...errorCases],
+  cases: [...referenceCases, ...oracleCases, ...gpuOracleCases, ...gpuOracleCases, ...gradientCases, determinismCase, ...errorCases],
 };

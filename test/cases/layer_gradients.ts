@@ -1,6 +1,6 @@
 // Central finite differences through the compiled net, for every layer type: net.lossAndGradients against the change of
 // the net's own train-mode loss (float32 forward, loss summed in float64 on the host) when one parameter moves by ±h.
-import { Random, nn, type Engine, type LossName, type Net, type Sequential, type Shape, type Tensor } from 'emergence-engine';
+import { Random, nn, type Engine, type LossName, type Net, type Sequential, type Shape } from 'emergence-engine';
 import type { TestCase, TestGroup } from './types.js';
 
 /**
@@ -90,21 +90,27 @@ interface Evaluation {
   pattern: string;
 }
 
-async function evaluate(net: Net, spec: GradientNet, model: Sequential, x: Float32Array, targets: Int32Array | Float32Array) {
+async function evaluate(
+  net: Net,
+  spec: GradientNet,
+  model: Sequential,
+  x: Float32Array,
+  targets: Int32Array | Float32Array,
+): Promise<Evaluation> {
   const { layers } = await net.activations(x, { mode: 'train' });
-  const read = async (t: Tensor): Promise<Float32Array> => (await t.read()) as Float32Array;
-  const output = await read(layers[layers.length - 1].output);
+  // Every layer's output at once: one round trip to the device instead of one per layer.
+  const outputs = (await Promise.all(layers.map((layer) => layer.output.read()))) as Float32Array[];
   const pattern: string[] = [];
   for (const [i, layer] of model.layers.entries()) {
     if (layer.type === 'relu') {
-      pattern.push(Array.from(await read(layers[i].output), (v) => (v > 0 ? '1' : '0')).join(''));
+      pattern.push(Array.from(outputs[i], (v) => (v > 0 ? '1' : '0')).join(''));
     } else if (layer.type === 'maxPool2d') {
-      const input = i === 0 ? x : await read(layers[i - 1].output);
+      const input = i === 0 ? x : outputs[i - 1];
       const inputShape = i === 0 ? [spec.batch, ...spec.inputShape] : layers[i - 1].output.shape;
       pattern.push(maxPoolWinners(input, inputShape, layers[i].output.shape, layer as unknown as PoolWindow));
     }
   }
-  return { loss: hostLoss(spec.loss, output, targets, spec.batch), pattern: pattern.join('|') } satisfies Evaluation;
+  return { loss: hostLoss(spec.loss, outputs[outputs.length - 1], targets, spec.batch), pattern: pattern.join('|') };
 }
 
 /** The window of an nn.maxPool2d layer (the fields of its Pool2d object). */
