@@ -4,7 +4,7 @@ import { scheduleProgram, type ScheduledProgram } from '../autodiff/execute.js';
 import type { GraphBuilder, NodeId, ValueId } from '../autodiff/types.js';
 import type { Engine } from '../engine.js';
 import { EngineError } from '../errors.js';
-import type { Shape } from '../tensor-meta.js';
+import { sizeOf, type Shape } from '../tensor-meta.js';
 import { checkInitOptions, initialStateDict } from './initialize.js';
 import { describeValue } from './layers/common.js';
 import { emitLoss, lossNames } from './losses.js';
@@ -139,9 +139,9 @@ export class NetBlueprint {
     this.shapes = layerShapes(model, inputShape);
     this.parameters = namedParameters(model, inputShape);
     this.counters = model.layers.flatMap((layer, i) => (layer.counters ?? []).map((name) => ({ name: `${i}.${name}`, layer: i })));
-    this.features = product(inputShape);
+    this.features = sizeOf(inputShape);
     this.outputShape = this.shapes[this.shapes.length - 1];
-    this.outputSize = product(this.outputShape);
+    this.outputSize = sizeOf(this.outputShape);
     this.layerLabels = model.layers.map((layer, i) => `${i} (${layer.type})`);
     if (loss === 'cross-entropy' && this.outputShape.length !== 1) {
       throw new EngineError(
@@ -257,8 +257,4 @@ export class NetBlueprint {
     const scheduled = scheduleProgram(g, keep, { values: [...described, ...layerOutputs], nodes });
     return { kind, batch, scheduled, x, target, tensors, masks, layerOutputs, loss, losses, grads, updates, stateUpdates };
   }
-}
-
-function product(shape: Shape): number {
-  return shape.reduce((a, b) => a * b, 1);
 }

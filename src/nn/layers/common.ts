@@ -2,6 +2,8 @@
 import type { ValueId } from '../../autodiff/types.js';
 import { EngineError, ShapeError } from '../../errors.js';
 import type { Shape } from '../../tensor-meta.js';
+import { defaultBiasInit, defaultWeightInit } from '../init.js';
+import type { ParameterSpec } from '../types.js';
 
 /** A window size, stride or padding: one number for both axes, or [height, width]. */
 export type Pair = number | readonly [number, number];
@@ -119,4 +121,20 @@ export function requireRank(layer: string, input: Shape, ranks: readonly number[
 /** The output size of a window along one axis, as PyTorch computes it (floor mode, no dilation). */
 export function windowOutput(size: number, kernel: number, stride: number, padding: number): number {
   return Math.floor((size + 2 * padding - kernel) / stride) + 1;
+}
+
+/** A linear or conv layer's 'weight' and optional 'bias' (one per output), with PyTorch's default initial values. */
+export function weightAndBias(weightShape: Shape, bias: boolean): ParameterSpec[] {
+  const weight: ParameterSpec = {
+    name: 'weight',
+    shape: weightShape,
+    trainable: true,
+    role: 'weight',
+    init: (rng) => defaultWeightInit(weightShape, rng),
+  };
+  if (!bias) return [weight];
+  return [
+    weight,
+    { name: 'bias', shape: [weightShape[0]], trainable: true, role: 'bias', init: (rng) => defaultBiasInit(weightShape, rng) },
+  ];
 }

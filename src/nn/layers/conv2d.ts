@@ -2,7 +2,6 @@
 import type { GraphBuilder, ValueId } from '../../autodiff/types.js';
 import { ShapeError } from '../../errors.js';
 import type { Shape } from '../../tensor-meta.js';
-import { defaultBiasInit, defaultWeightInit } from '../init.js';
 import type { Layer, LayerForward, ParameterSpec } from '../types.js';
 import {
   pythonTuple,
@@ -14,6 +13,7 @@ import {
   requireValue,
   windowOutput,
   type Pair,
+  weightAndBias,
 } from './common.js';
 
 export interface Conv2dOptions {
@@ -75,22 +75,7 @@ export class Conv2d implements Layer {
   parameters(input: Shape): ParameterSpec[] {
     this.outputShape(input);
     const weightShape = [this.outChannels, this.inChannels, ...this.kernelSize];
-    const weight: ParameterSpec = {
-      name: 'weight',
-      shape: weightShape,
-      trainable: true,
-      role: 'weight',
-      init: (rng) => defaultWeightInit(weightShape, rng),
-    };
-    if (!this.bias) return [weight];
-    const bias: ParameterSpec = {
-      name: 'bias',
-      shape: [this.outChannels],
-      trainable: true,
-      role: 'bias',
-      init: (rng) => defaultBiasInit(weightShape, rng),
-    };
-    return [weight, bias];
+    return weightAndBias(weightShape, this.bias);
   }
 
   forward(g: GraphBuilder, x: ValueId, params: Readonly<Record<string, ValueId>>): LayerForward {

@@ -2,9 +2,8 @@
 import type { GraphBuilder, ValueId } from '../../autodiff/types.js';
 import { ShapeError } from '../../errors.js';
 import { sizeOf, type Shape } from '../../tensor-meta.js';
-import { defaultBiasInit, defaultWeightInit } from '../init.js';
 import type { Layer, LayerForward, ParameterSpec } from '../types.js';
-import { pythonBool, requireBoolean, requireInteger, requireOptions, requireShape, requireValue } from './common.js';
+import { pythonBool, requireBoolean, requireInteger, requireOptions, requireShape, requireValue, weightAndBias } from './common.js';
 
 export interface LinearOptions {
   /** Default true. */
@@ -45,22 +44,7 @@ export class Linear implements Layer {
   parameters(input: Shape): ParameterSpec[] {
     this.outputShape(input);
     const weightShape = [this.outFeatures, this.inFeatures];
-    const weight: ParameterSpec = {
-      name: 'weight',
-      shape: weightShape,
-      trainable: true,
-      role: 'weight',
-      init: (rng) => defaultWeightInit(weightShape, rng),
-    };
-    if (!this.bias) return [weight];
-    const bias: ParameterSpec = {
-      name: 'bias',
-      shape: [this.outFeatures],
-      trainable: true,
-      role: 'bias',
-      init: (rng) => defaultBiasInit(weightShape, rng),
-    };
-    return [weight, bias];
+    return weightAndBias(weightShape, this.bias);
   }
 
   forward(g: GraphBuilder, x: ValueId, params: Readonly<Record<string, ValueId>>): LayerForward {
