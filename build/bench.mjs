@@ -26,6 +26,9 @@ const USAGE = `usage: node build/bench.mjs [--quick] [--out FILE] [--no-webgpu] 
 const MATMUL_SIZES = [64, 128, 256, 512, 1024];
 const QUICK_MATMUL_SIZES = [64, 256, 1024];
 const WEBGPU_MAX_MATMUL = 256;
+/** With a hardware GPU, larger products that only it runs (the CPU targets stop at 1024). */
+const GPU_MATMUL_SIZES = [2048, 4096];
+const CPU_MAX_MATMUL = 1024;
 
 /** Realistic layers at batch 32: CIFAR-style 3x3 stacks, a stride-2 downsampling layer and MNIST's first 5x5 layer. */
 const CONV_SHAPES = [
@@ -90,12 +93,15 @@ async function timeInterleaved(jobs, settings, problems) {
         problems(job, `one call took ${Math.round(first)} ms`, true);
         continue;
       }
+      await job.finish?.();
       let calls = 1;
       start = performance.now();
       while (calls < 3 || performance.now() - start < 100) {
         await job.run();
         calls++;
+        if (job.finish && calls % 8 === 0) await job.finish();
       }
+      await job.finish?.();
       const perCall = (performance.now() - start) / (calls - 1);
       live.push({ job, repeats: Math.max(1, Math.ceil(SAMPLE_MS / Math.max(perCall, 1e-3))), samples: [] });
     } catch (error) {
@@ -110,6 +116,7 @@ async function timeInterleaved(jobs, settings, problems) {
       try {
         const t0 = performance.now();
         for (let i = 0; i < entry.repeats; i++) await entry.job.run();
+        await entry.job.finish?.();
         entry.samples.push((performance.now() - t0) / entry.repeats);
       } catch (error) {
         entry.failed = true;
@@ -124,38 +131,58 @@ async function timeInterleaved(jobs, settings, problems) {
   );
 }
 
-/** This engine as a benchmark target: matmul and conv2d on tensors it owns, output read back each call. */
-function engineTarget(engine, label) {
-  return {
-    label,
-    description: engine.description,
-    matmul(n, a, b) {
-      const x = engine.tensor(a, [n, n]);
-      const y = engine.tensor(b, [n, n]);
+/**
+ * This engine as a benchmark target: matmul and conv2d on tensors it owns. By default every call reads its output back
+ * (a call's time includes its round trip). `queued` (hardware GPUs): calls are only queued, and the last output is read
+ * back at the end of each sample, so a sample measures the device's throughput rather than one round trip per call.
+ */
+function engineTarget(engine, label, { queued = false } = {}) {
+  const job = (compute, inputs) => {
+    if (!queued) {
       return {
         run: async () => {
-          const out = engine.matmul(x, y);
+          const out = compute();
           await out.read();
           out.dispose();
         },
-        dispose: () => (x.dispose(), y.dispose()),
+        dispose: () => inputs.forEach((t) => t.dispose()),
       };
+    }
+    let last;
+    return {
+      run: async () => {
+        last?.dispose();
+        last = compute();
+      },
+      finish: async () => {
+        if (last) await last.read();
+      },
+      dispose: () => {
+        last?.dispose();
+        inputs.forEach((t) => t.dispose());
+      },
+    };
+  };
+  return {
+    label,
+    description: engine.description,
+    queued,
+    matmul(n, a, b) {
+      const x = engine.tensor(a, [n, n]);
+      const y = engine.tensor(b, [n, n]);
+      return job(() => engine.matmul(x, y), [x, y]);
     },
     conv2d(shape, xValues, wValues) {
       const x = engine.tensor(xValues, shape.x);
       const w = engine.tensor(wValues, shape.w);
       const attrs = { stride: shape.stride, padding: shape.padding };
-      return {
-        run: async () => {
-          const out = engine.conv2d(x, w, attrs);
-          await out.read();
-          out.dispose();
-        },
-        dispose: () => (x.dispose(), w.dispose()),
-      };
+      return job(() => engine.conv2d(x, w, attrs), [x, w]);
     },
   };
 }
+
+/** Software WebGPU renderers (as in src/backend/webgpu/device.ts): slow, so they keep small sizes and per-call reads. */
+const SOFTWARE_GPU = /swiftshader|llvmpipe|lavapipe|software|warp|basic render/i;
 
 /** TensorFlow.js's wasm backend (XNNPACK) as a benchmark target; conv2d takes NHWC input and HWIO filters. */
 function tfjsTarget(tf, description) {
@@ -230,7 +257,7 @@ async function main() {
     try {
       const gpu = await createEngine({ backend: 'webgpu' });
       engines.push(gpu);
-      targets.push(engineTarget(gpu, 'webgpu'));
+      targets.push(engineTarget(gpu, 'webgpu', { queued: !SOFTWARE_GPU.test(gpu.description) }));
     } catch (error) {
       unavailable.webgpu = error.message;
       log(`bench: WebGPU unavailable: ${error.message}`);
@@ -292,13 +319,16 @@ async function main() {
   };
 
   const matmul = [];
-  for (const n of options.quick ? QUICK_MATMUL_SIZES : MATMUL_SIZES) {
+  const hardwareGpu = targets.some((target) => target.queued);
+  for (const n of [...(options.quick ? QUICK_MATMUL_SIZES : MATMUL_SIZES), ...(hardwareGpu ? GPU_MATMUL_SIZES : [])]) {
     const rng = new Random(n);
     const a = rng.uniformArray(n * n);
     const b = rng.uniformArray(n * n);
     const flop = 2 * n ** 3;
     const { gflops, gflopsBest } = await timeAll('matmul', n, flop, (target) =>
-      target.label === 'webgpu' && n > WEBGPU_MAX_MATMUL ? undefined : target.matmul(n, a, b),
+      (target.label === 'webgpu' && !target.queued && n > WEBGPU_MAX_MATMUL) || (target.label !== 'webgpu' && n > CPU_MAX_MATMUL)
+        ? undefined
+        : target.matmul(n, a, b),
     );
     matmul.push({ n, flop, gflops, gflopsBest, ratioToTfjs: ratios(gflops) });
   }
@@ -333,8 +363,10 @@ async function main() {
     benchmark: 'emergence-engine matmul and conv2d',
     date: new Date().toISOString(),
     environment: { node: process.version, platform: `${process.platform} ${process.arch}`, cpu: cpus()[0]?.model, cores: cpus().length },
-    method: `gflops: median of ${settings.minSamples}-${settings.maxSamples} samples per target after warm-up, taken round-robin across targets (gflopsBest: the fastest sample); each sample repeats the op for at least ${SAMPLE_MS} ms and reads the output back; GFLOP/s = 2 x multiply-adds / time; ratioToTfjs compares medians`,
-    backends: Object.fromEntries(targets.map((target) => [target.label, target.description])),
+    method: `gflops: median of ${settings.minSamples}-${settings.maxSamples} samples per target after warm-up, taken round-robin across targets (gflopsBest: the fastest sample); each sample repeats the op for at least ${SAMPLE_MS} ms, reading every output back (CPU targets and software GPUs) or, on a hardware GPU ('queued' in backends), queuing the calls and reading the last output back at the end of the sample; GFLOP/s = 2 x multiply-adds / time; ratioToTfjs compares medians`,
+    backends: Object.fromEntries(
+      targets.map((target) => [target.label, target.queued ? `${target.description}, queued` : target.description]),
+    ),
     unavailable,
     matmul,
     conv2d,
