@@ -2,6 +2,8 @@
 export interface Tolerance {
   atol: number;
   rtol: number;
+  /** A further allowance per element, added to atol + rtol*|expected| (for elements known to carry extra noise). */
+  extra?: ArrayLike<number>;
 }
 
 export interface Comparison {
@@ -14,6 +16,8 @@ export interface Comparison {
   expected: number;
   /** Elements outside the tolerance. */
   failures: number;
+  /** The largest error as a share of its element's allowance (1 = at the limit). */
+  largestShare: number;
   message: string;
 }
 
@@ -29,6 +33,7 @@ export function compareArrays(actual: Numeric, expected: Numeric, tolerance: Tol
       actual: NaN,
       expected: NaN,
       failures: Math.max(actual.length, expected.length),
+      largestShare: Infinity,
       message: `${label}: length ${actual.length} differs from the expected ${expected.length}`,
     };
   }
@@ -36,16 +41,18 @@ export function compareArrays(actual: Numeric, expected: Numeric, tolerance: Tol
   let worst = -1;
   let worstRatio = -1;
   let failures = 0;
+  let largestShare = 0;
   for (let i = 0; i < actual.length; i++) {
     const a = actual[i];
     const e = expected[i];
     if (Number.isNaN(a) && Number.isNaN(e)) continue;
     const error = a === e ? 0 : Math.abs(a - e);
-    const allowed = tolerance.atol + tolerance.rtol * Math.abs(e);
+    const allowed = tolerance.atol + tolerance.rtol * Math.abs(e) + (tolerance.extra ? tolerance.extra[i] : 0);
     const bad = a !== e && !(error <= allowed);
     if (bad) failures++;
     if (error > maxError || Number.isNaN(error)) maxError = Number.isNaN(error) ? Infinity : error;
     const ratio = error === 0 ? 0 : Number.isNaN(error) ? Infinity : error / allowed;
+    largestShare = Math.max(largestShare, ratio);
     if ((bad && failures === 1) || (failures === 0 && ratio > worstRatio)) {
       worst = i;
       worstRatio = ratio;
@@ -63,6 +70,7 @@ export function compareArrays(actual: Numeric, expected: Numeric, tolerance: Tol
     actual: worst >= 0 ? actual[worst] : NaN,
     expected: worst >= 0 ? expected[worst] : NaN,
     failures,
+    largestShare,
     message,
   };
 }

@@ -4,6 +4,7 @@
 // and AdamW: the parameters, batch-norm running statistics and num_batches_tracked after the step.
 import { readFileSync } from 'node:fs';
 import {
+  compareArrays,
   createEngine,
   nn,
   parseSafetensors,
@@ -12,14 +13,9 @@ import {
   type Engine,
   type OptimizerOptions,
   type Sequential,
+  type Tolerance,
 } from 'emergence-engine';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-/** Elementwise |actual - expected| <= atol + rtol * |expected|. */
-interface Tolerance {
-  atol: number;
-  rtol: number;
-}
 
 /** Loss, logits and activations: float32 kernels against float64 results rounded to float32. */
 const FORWARD: Tolerance = { atol: 2e-6, rtol: 1e-5 };
@@ -132,30 +128,14 @@ interface Measured {
 }
 
 /**
- * Compares values with a fixture tensor within tolerance (plus an optional per-element extra allowance); logs the
- * largest absolute error and its share of the allowance; fails naming the worst element.
+ * Compares values with a fixture tensor within tolerance (plus an optional per-element extra allowance) through the
+ * engine's compareArrays; logs the largest absolute error and its share of the allowance; fails naming the worst element.
  */
 function expectClose(label: string, got: Float32Array, want: FixtureTensor, tolerance: Tolerance, extra?: Float64Array): Measured {
-  expect(got.length, `${label}: ${got.length} values, expected ${want.data.length} (${JSON.stringify(want.shape)})`).toBe(want.data.length);
-  let maxError = 0;
-  let usage = 0;
-  let worst = -1;
-  let worstUsage = 1;
-  for (let i = 0; i < want.data.length; i++) {
-    const error = Math.abs(got[i] - want.data[i]);
-    const allowed = tolerance.atol + tolerance.rtol * Math.abs(want.data[i]) + (extra ? extra[i] : 0);
-    const share = Number.isNaN(error) ? Infinity : error / allowed;
-    maxError = Math.max(maxError, error);
-    usage = Math.max(usage, share);
-    if (share > worstUsage) {
-      worstUsage = share;
-      worst = i;
-    }
-  }
-  console.log(`${label}: max abs error ${maxError.toExponential(2)} (${(usage * 100).toFixed(1)}% of the tolerance)`);
-  const message = `${label}[${worst}] = ${got[worst]}, expected ${want.data[worst]} (atol ${tolerance.atol}, rtol ${tolerance.rtol})`;
-  expect(worst, message).toBe(-1);
-  return { maxError, usage };
+  const result = compareArrays(got, want.data, { ...tolerance, extra }, label);
+  console.log(`${label}: max abs error ${result.maxError.toExponential(2)} (${(result.largestShare * 100).toFixed(1)}% of the tolerance)`);
+  expect(result.ok, result.message).toBe(true);
+  return { maxError: result.maxError, usage: result.largestShare };
 }
 
 const requireWebGpu = process.env.EMERGENCE_REQUIRE_WEBGPU === '1';
