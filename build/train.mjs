@@ -16,10 +16,11 @@ const USAGE = `usage: node build/train.mjs [options]
   --backend auto|wasm|webgpu      default auto
   --seed N                        weights and shuffling, default 0
   --limit N                       train on the first N samples only
+  --train-accuracy                also evaluate the training set after each epoch
   --out FILE                      also write the JSON document to FILE (written to a temporary file, then renamed)`;
 
 function parseArgs(argv) {
-  const options = { model: 'mlp', dataset: 'mnist', epochs: 2, batch: 128, lr: 1e-3, backend: 'auto', seed: 0 };
+  const options = { model: 'mlp', dataset: 'mnist', epochs: 2, batch: 128, lr: 1e-3, backend: 'auto', seed: 0, trainAccuracy: false };
   const numbers = { '--epochs': 'epochs', '--batch': 'batch', '--lr': 'lr', '--seed': 'seed', '--limit': 'limit' };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -40,6 +41,7 @@ function parseArgs(argv) {
     else if (arg === '--dataset') options.dataset = value();
     else if (arg === '--backend') options.backend = value();
     else if (arg === '--out') options.out = value();
+    else if (arg === '--train-accuracy') options.trainAccuracy = true;
     else throw new Error(`train: unknown option '${arg}'\n${USAGE}`);
   }
   if (!['mlp', 'cnn'].includes(options.model)) throw new Error(`train: --model takes mlp or cnn, got '${options.model}'`);
@@ -99,6 +101,7 @@ async function main() {
     epochs: options.epochs,
     seed: options.seed,
     validation: test,
+    evaluateTraining: options.trainAccuracy,
     onStep: ({ epoch, batch, batches }) => {
       if ((batch + 1) % 50 === 0 || batch + 1 === batches) {
         const seconds = (performance.now() - started) / 1000;
@@ -108,7 +111,8 @@ async function main() {
     onEpoch: (report) => {
       log(
         `\rtrain: epoch ${report.epoch}: loss ${report.loss.toFixed(4)}, ${report.samplesPerSecond.toFixed(0)} samples/s, ` +
-          `${report.seconds.toFixed(1)} s, test accuracy ${(100 * report.validation.accuracy).toFixed(2)}%`,
+          `${report.seconds.toFixed(1)} s, test accuracy ${(100 * report.validation.accuracy).toFixed(2)}%` +
+          (report.training ? `, training accuracy ${(100 * report.training.accuracy).toFixed(2)}%` : ''),
       );
     },
   });

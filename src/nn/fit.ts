@@ -14,6 +14,11 @@ export interface FitOptions {
   seed?: number;
   /** A dataset evaluated (eval mode, every sample) after each epoch. */
   validation?: Dataset;
+  /**
+   * Also evaluate the training set after each epoch (eval mode, every sample: the weights as the epoch left them, not a
+   * running average over the epoch's steps). Costs a forward pass over the training set. Default false.
+   */
+  evaluateTraining?: boolean;
   /** Called after each epoch, once its losses are back from the device. */
   onEpoch?: (epoch: EpochReport) => void | Promise<void>;
   /** Called after each step is queued; it gets no loss (reading one back per step would stall the device). */
@@ -46,6 +51,8 @@ export interface EpochReport {
   samplesPerSecond: number;
   /** Loss and accuracy on the validation set, when one was given. */
   validation?: Evaluation;
+  /** Loss and accuracy on the training set after the epoch, with evaluateTraining. */
+  training?: Evaluation;
 }
 
 /**
@@ -55,7 +62,7 @@ export interface EpochReport {
  * Steps are queued without waiting; losses come back from the device in blocks. Returns one report per epoch.
  */
 export async function fit(net: Net, dataset: Dataset, options: FitOptions = {}): Promise<EpochReport[]> {
-  const { epochs = 1, shuffle = true, seed = 0, validation, onEpoch, onStep } = options;
+  const { epochs = 1, shuffle = true, seed = 0, validation, evaluateTraining = false, onEpoch, onStep } = options;
   if (!Number.isSafeInteger(epochs) || epochs < 0)
     throw new EngineError(`fit: epochs must be a non-negative integer, got ${String(epochs)}`);
   if (!Number.isSafeInteger(seed)) throw new EngineError(`fit: seed must be an integer, got ${String(seed)}`);
@@ -90,6 +97,7 @@ export async function fit(net: Net, dataset: Dataset, options: FitOptions = {}):
       samplesPerSecond: samples / seconds,
     };
     if (validation) report.validation = await net.evaluate(validation.inputs, validation.labels);
+    if (evaluateTraining) report.training = await net.evaluate(dataset.inputs, dataset.labels);
     reports.push(report);
     await onEpoch?.(report);
   }

@@ -565,6 +565,7 @@ export const netGroup: TestGroup = {
             epochs: 4,
             seed: 1,
             validation: dataset,
+            evaluateTraining: true,
             onStep: () => stepCalls++,
             onEpoch: (report) => void epochs.push(report.epoch),
           });
@@ -581,6 +582,9 @@ export const netGroup: TestGroup = {
           const accuracy = reports[3].validation?.accuracy ?? 0;
           if (!(accuracy >= 0.8)) throw new Error(`validation accuracy after 4 epochs: ${accuracy}`);
           expectEqual(reports[3].validation?.count, count, 'validation samples (the partial batch included)');
+          // The training set is the validation set here, evaluated the same way: the same figures.
+          expectEqual(reports[3].training?.accuracy, reports[3].validation?.accuracy, 'training accuracy (evaluateTraining)');
+          expectEqual(reports[3].training?.loss, reports[3].validation?.loss, 'training loss (evaluateTraining)');
         });
       },
     },
