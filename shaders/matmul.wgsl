@@ -1,10 +1,12 @@
 // Tiled matrix product out[b] = op(a[b]) @ op(b[b]) in workgroup memory with register blocking; same contract as assembly/kernels/matmul.ts.
 //
 // Each workgroup computes a TILE_M x TILE_N block of one batch entry's output. Its THREADS_M x THREADS_N threads each
-// own ROWS_PER_THREAD consecutive rows x 4 consecutive columns, held as vec4 accumulators. The K dimension is walked in
-// steps of TILE_K: every thread fetches its share of the next A and B tiles from global memory into registers while it
-// multiplies the current tiles out of workgroup memory, so memory latency overlaps arithmetic. Out-of-range rows,
-// columns and K entries load as zero and are never written, so any M, N, K works. Batch strides of 0 broadcast.
+// own ROWS_PER_THREAD (4 or 8) consecutive rows x 4 consecutive columns, held in named vec4 accumulators (no private
+// array indexed by a loop counter, so nothing can spill to local memory). The K dimension is walked in steps of TILE_K:
+// every thread fetches its share of the next A and B tiles from global memory into registers while it multiplies the
+// current tiles out of workgroup memory, so memory latency overlaps arithmetic. A thread's share is A_SLOTS (and
+// B_SLOTS) runs of 4 consecutive floats along the contiguous axis of the matrix in memory. Out-of-range rows, columns
+// and K entries load as zero and are never written, so any M, N, K works. Batch strides of 0 broadcast.
 
 // a is [M, K], or [K, M] when TRANSPOSE_A; b is [K, N], or [N, K] when TRANSPOSE_B (row-major, per batch entry).
 override TRANSPOSE_A: bool = false;
@@ -12,17 +14,14 @@ override TRANSPOSE_B: bool = false;
 // The workgroup is a THREADS_M x THREADS_N grid of threads (THREADS_N fastest in local_invocation_index).
 override THREADS_M: u32 = 16u;
 override THREADS_N: u32 = 16u;
-// Output rows per thread: a multiple of 4, at most MAX_ROWS_PER_THREAD.
+// Output rows per thread: 4 or 8.
 override ROWS_PER_THREAD: u32 = 8u;
-// Depth of one step along K.
+// Depth of one step along K, a multiple of 4.
 override TILE_K: u32 = 16u;
 // Tile rows visited together, so that concurrently running workgroups share A and B tiles in cache.
 override GROUP_M: u32 = 8u;
 
 const COLS_PER_THREAD: u32 = 4u;
-const MAX_ROWS_PER_THREAD: u32 = 8u;
-// Upper bound of TILE_M * TILE_K / THREADS and TILE_N * TILE_K / THREADS (the bindings check it).
-const MAX_LOADS_PER_THREAD: u32 = 16u;
 
 override THREADS: u32 = THREADS_M * THREADS_N;
 override TILE_M: u32 = THREADS_M * ROWS_PER_THREAD;
@@ -30,8 +29,9 @@ override TILE_N: u32 = THREADS_N * COLS_PER_THREAD;
 // Rows of the workgroup tiles are padded by one vec4 so that the transposing stores spread over memory banks.
 override A_STRIDE: u32 = TILE_M + 4u;
 override B_STRIDE: u32 = TILE_N + 4u;
-override A_LOADS: u32 = TILE_M * TILE_K / THREADS;
-override B_LOADS: u32 = TILE_N * TILE_K / THREADS;
+// Runs of 4 floats each thread loads per K step: 1 to 4 (the bindings check it).
+override A_SLOTS: u32 = TILE_M * TILE_K / (4u * THREADS);
+override B_SLOTS: u32 = TILE_N * TILE_K / (4u * THREADS);
 
 struct Params {
   batch: u32,
@@ -51,48 +51,125 @@ struct Params {
 var<workgroup> a_tile: array<vec4<f32>, TILE_K * A_STRIDE / 4u>;
 var<workgroup> b_tile: array<vec4<f32>, TILE_K * B_STRIDE / 4u>;
 
-// Position (m, k) inside the A block of the j-th value a thread loads; consecutive threads walk the contiguous axis.
-fn a_position(lid: u32, j: u32) -> vec2<u32> {
-  let e = lid + j * THREADS;
+// The thread's output block: row r of it is acc_r, columns in the vector lanes.
+var<private> acc0: vec4<f32>;
+var<private> acc1: vec4<f32>;
+var<private> acc2: vec4<f32>;
+var<private> acc3: vec4<f32>;
+var<private> acc4: vec4<f32>;
+var<private> acc5: vec4<f32>;
+var<private> acc6: vec4<f32>;
+var<private> acc7: vec4<f32>;
+
+// Elements (row, col .. col + 3) of a rows x cols row-major matrix at `base` of a or b; zero outside it.
+fn load_run(from_a: bool, base: u32, row: u32, col: u32, rows: u32, cols: u32) -> vec4<f32> {
+  var v = vec4<f32>(0.0);
+  if (row < rows) {
+    let i = base + row * cols + col;
+    if (col + 3u < cols) {
+      if (from_a) {
+        v = vec4<f32>(a[i], a[i + 1u], a[i + 2u], a[i + 3u]);
+      } else {
+        v = vec4<f32>(b[i], b[i + 1u], b[i + 2u], b[i + 3u]);
+      }
+    } else {
+      for (var c = 0u; c < 4u; c++) {
+        if (col + c < cols) {
+          if (from_a) {
+            v[c] = a[i + c];
+          } else {
+            v[c] = b[i + c];
+          }
+        }
+      }
+    }
+  }
+  return v;
+}
+
+// The s-th run of the A block at (m0, k0): along K when a is [M, K], along M when it is [K, M].
+fn load_a(base: u32, m0: u32, k0: u32, s: u32) -> vec4<f32> {
   if (TRANSPOSE_A) {
-    return vec2<u32>(e % TILE_M, e / TILE_M);
+    return load_run(true, base, k0 + s / (TILE_M / 4u), m0 + (s % (TILE_M / 4u)) * 4u, params.K, params.M);
   }
-  return vec2<u32>(e / TILE_K, e % TILE_K);
+  return load_run(true, base, m0 + s / (TILE_K / 4u), k0 + (s % (TILE_K / 4u)) * 4u, params.M, params.K);
 }
 
-// Position (k, n) inside the B block of the j-th value a thread loads.
-fn b_position(lid: u32, j: u32) -> vec2<u32> {
-  let e = lid + j * THREADS;
+// The s-th run of the B block at (k0, n0): along N when b is [K, N], along K when it is [N, K].
+fn load_b(base: u32, n0: u32, k0: u32, s: u32) -> vec4<f32> {
   if (TRANSPOSE_B) {
-    return vec2<u32>(e % TILE_K, e / TILE_K);
+    return load_run(false, base, n0 + s / (TILE_K / 4u), k0 + (s % (TILE_K / 4u)) * 4u, params.N, params.K);
   }
-  return vec2<u32>(e / TILE_N, e % TILE_N);
+  return load_run(false, base, k0 + s / (TILE_N / 4u), n0 + (s % (TILE_N / 4u)) * 4u, params.K, params.N);
 }
 
-fn load_a(base: u32, m0: u32, k0: u32, lid: u32) -> array<f32, MAX_LOADS_PER_THREAD> {
-  var values: array<f32, MAX_LOADS_PER_THREAD>;
-  for (var j = 0u; j < A_LOADS; j++) {
-    let p = a_position(lid, j);
-    let m = m0 + p.x;
-    let k = k0 + p.y;
-    if (m < params.M && k < params.K) {
-      values[j] = a[base + select(m * params.K + k, k * params.M + m, TRANSPOSE_A)];
-    }
+// Stores the s-th run of the A block into a_tile (one vec4 when the run lies along M, else one float per K row).
+fn store_a(s: u32, v: vec4<f32>) {
+  if (TRANSPOSE_A) {
+    a_tile[(s / (TILE_M / 4u)) * (A_STRIDE / 4u) + s % (TILE_M / 4u)] = v;
+  } else {
+    let m = s / (TILE_K / 4u);
+    let i = (s % (TILE_K / 4u)) * A_STRIDE + m / 4u;
+    let lane = m % 4u;
+    a_tile[i][lane] = v.x;
+    a_tile[i + A_STRIDE / 4u][lane] = v.y;
+    a_tile[i + 2u * (A_STRIDE / 4u)][lane] = v.z;
+    a_tile[i + 3u * (A_STRIDE / 4u)][lane] = v.w;
   }
-  return values;
 }
 
-fn load_b(base: u32, n0: u32, k0: u32, lid: u32) -> array<f32, MAX_LOADS_PER_THREAD> {
-  var values: array<f32, MAX_LOADS_PER_THREAD>;
-  for (var j = 0u; j < B_LOADS; j++) {
-    let p = b_position(lid, j);
-    let k = k0 + p.x;
-    let n = n0 + p.y;
-    if (k < params.K && n < params.N) {
-      values[j] = b[base + select(k * params.N + n, n * params.K + k, TRANSPOSE_B)];
+fn store_b(s: u32, v: vec4<f32>) {
+  if (TRANSPOSE_B) {
+    let n = s / (TILE_K / 4u);
+    let i = (s % (TILE_K / 4u)) * B_STRIDE + n / 4u;
+    let lane = n % 4u;
+    b_tile[i][lane] = v.x;
+    b_tile[i + B_STRIDE / 4u][lane] = v.y;
+    b_tile[i + 2u * (B_STRIDE / 4u)][lane] = v.z;
+    b_tile[i + 3u * (B_STRIDE / 4u)][lane] = v.w;
+  } else {
+    b_tile[(s / (TILE_N / 4u)) * (B_STRIDE / 4u) + s % (TILE_N / 4u)] = v;
+  }
+}
+
+// One K entry of the product: the thread's rows of a_tile times its 4 columns of b_tile, added to the accumulators.
+fn multiply_step(k: u32, tx: u32, ty: u32) {
+  let bv = b_tile[k * (B_STRIDE / 4u) + tx];
+  let row = k * (A_STRIDE / 4u) + ty * (ROWS_PER_THREAD / 4u);
+  let a0 = a_tile[row];
+  acc0 = fma(vec4<f32>(a0.x), bv, acc0);
+  acc1 = fma(vec4<f32>(a0.y), bv, acc1);
+  acc2 = fma(vec4<f32>(a0.z), bv, acc2);
+  acc3 = fma(vec4<f32>(a0.w), bv, acc3);
+  if (ROWS_PER_THREAD == 8u) {
+    let a1 = a_tile[row + 1u];
+    acc4 = fma(vec4<f32>(a1.x), bv, acc4);
+    acc5 = fma(vec4<f32>(a1.y), bv, acc5);
+    acc6 = fma(vec4<f32>(a1.z), bv, acc6);
+    acc7 = fma(vec4<f32>(a1.w), bv, acc7);
+  }
+}
+
+// Writes row `row` of the output (columns col .. col + 3, those inside N).
+fn store_row(base: u32, row: u32, col: u32, v: vec4<f32>) {
+  let M = params.M;
+  let N = params.N;
+  if (row >= M) {
+    return;
+  }
+  let i = base + row * N + col;
+  if (col + 3u < N) {
+    out[i] = v.x;
+    out[i + 1u] = v.y;
+    out[i + 2u] = v.z;
+    out[i + 3u] = v.w;
+  } else {
+    for (var c = 0u; c < 4u; c++) {
+      if (col + c < N) {
+        out[i + c] = v[c];
+      }
     }
   }
-  return values;
 }
 
 @compute @workgroup_size(THREADS)
@@ -122,50 +199,64 @@ fn matmul(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
   let tx = lid % THREADS_N;
   let ty = lid / THREADS_N;
 
-  var acc: array<vec4<f32>, MAX_ROWS_PER_THREAD>;
+  // The next tiles' runs, in registers; slots past A_SLOTS / B_SLOTS are unused (constant conditions).
+  var a_next0 = load_a(a_base, m0, 0u, lid);
+  var a_next1 = vec4<f32>(0.0);
+  var a_next2 = vec4<f32>(0.0);
+  var a_next3 = vec4<f32>(0.0);
+  var b_next0 = load_b(b_base, n0, 0u, lid);
+  var b_next1 = vec4<f32>(0.0);
+  var b_next2 = vec4<f32>(0.0);
+  var b_next3 = vec4<f32>(0.0);
+  if (A_SLOTS > 1u) { a_next1 = load_a(a_base, m0, 0u, lid + THREADS); }
+  if (A_SLOTS > 2u) { a_next2 = load_a(a_base, m0, 0u, lid + 2u * THREADS); }
+  if (A_SLOTS > 3u) { a_next3 = load_a(a_base, m0, 0u, lid + 3u * THREADS); }
+  if (B_SLOTS > 1u) { b_next1 = load_b(b_base, n0, 0u, lid + THREADS); }
+  if (B_SLOTS > 2u) { b_next2 = load_b(b_base, n0, 0u, lid + 2u * THREADS); }
+  if (B_SLOTS > 3u) { b_next3 = load_b(b_base, n0, 0u, lid + 3u * THREADS); }
+
   let k_tiles = (K + TILE_K - 1u) / TILE_K;
-  var a_next = load_a(a_base, m0, 0u, lid);
-  var b_next = load_b(b_base, n0, 0u, lid);
   for (var t = 0u; t < k_tiles; t++) {
     workgroupBarrier();
-    for (var j = 0u; j < A_LOADS; j++) {
-      let p = a_position(lid, j);
-      let i = p.y * A_STRIDE + p.x;
-      a_tile[i / 4u][i % 4u] = a_next[j];
-    }
-    for (var j = 0u; j < B_LOADS; j++) {
-      let p = b_position(lid, j);
-      let i = p.x * B_STRIDE + p.y;
-      b_tile[i / 4u][i % 4u] = b_next[j];
-    }
+    store_a(lid, a_next0);
+    if (A_SLOTS > 1u) { store_a(lid + THREADS, a_next1); }
+    if (A_SLOTS > 2u) { store_a(lid + 2u * THREADS, a_next2); }
+    if (A_SLOTS > 3u) { store_a(lid + 3u * THREADS, a_next3); }
+    store_b(lid, b_next0);
+    if (B_SLOTS > 1u) { store_b(lid + THREADS, b_next1); }
+    if (B_SLOTS > 2u) { store_b(lid + 2u * THREADS, b_next2); }
+    if (B_SLOTS > 3u) { store_b(lid + 3u * THREADS, b_next3); }
     workgroupBarrier();
     if (t + 1u < k_tiles) {
-      a_next = load_a(a_base, m0, (t + 1u) * TILE_K, lid);
-      b_next = load_b(b_base, n0, (t + 1u) * TILE_K, lid);
+      let k0 = (t + 1u) * TILE_K;
+      a_next0 = load_a(a_base, m0, k0, lid);
+      if (A_SLOTS > 1u) { a_next1 = load_a(a_base, m0, k0, lid + THREADS); }
+      if (A_SLOTS > 2u) { a_next2 = load_a(a_base, m0, k0, lid + 2u * THREADS); }
+      if (A_SLOTS > 3u) { a_next3 = load_a(a_base, m0, k0, lid + 3u * THREADS); }
+      b_next0 = load_b(b_base, n0, k0, lid);
+      if (B_SLOTS > 1u) { b_next1 = load_b(b_base, n0, k0, lid + THREADS); }
+      if (B_SLOTS > 2u) { b_next2 = load_b(b_base, n0, k0, lid + 2u * THREADS); }
+      if (B_SLOTS > 3u) { b_next3 = load_b(b_base, n0, k0, lid + 3u * THREADS); }
     }
-    for (var k = 0u; k < TILE_K; k++) {
-      let bv = b_tile[k * (B_STRIDE / 4u) + tx];
-      for (var r = 0u; r < ROWS_PER_THREAD; r += 4u) {
-        let av = a_tile[k * (A_STRIDE / 4u) + (ty * ROWS_PER_THREAD + r) / 4u];
-        acc[r] = fma(vec4<f32>(av.x), bv, acc[r]);
-        acc[r + 1u] = fma(vec4<f32>(av.y), bv, acc[r + 1u]);
-        acc[r + 2u] = fma(vec4<f32>(av.z), bv, acc[r + 2u]);
-        acc[r + 3u] = fma(vec4<f32>(av.w), bv, acc[r + 3u]);
-      }
+    for (var k = 0u; k < TILE_K; k += 4u) {
+      multiply_step(k, tx, ty);
+      multiply_step(k + 1u, tx, ty);
+      multiply_step(k + 2u, tx, ty);
+      multiply_step(k + 3u, tx, ty);
     }
   }
 
   let col = n0 + tx * COLS_PER_THREAD;
+  let row = m0 + ty * ROWS_PER_THREAD;
   let out_base = batch * M * N;
-  for (var r = 0u; r < ROWS_PER_THREAD; r++) {
-    let row = m0 + ty * ROWS_PER_THREAD + r;
-    if (row < M) {
-      let i = out_base + row * N + col;
-      for (var c = 0u; c < COLS_PER_THREAD; c++) {
-        if (col + c < N) {
-          out[i + c] = acc[r][c];
-        }
-      }
-    }
+  store_row(out_base, row, col, acc0);
+  store_row(out_base, row + 1u, col, acc1);
+  store_row(out_base, row + 2u, col, acc2);
+  store_row(out_base, row + 3u, col, acc3);
+  if (ROWS_PER_THREAD == 8u) {
+    store_row(out_base, row + 4u, col, acc4);
+    store_row(out_base, row + 5u, col, acc5);
+    store_row(out_base, row + 6u, col, acc6);
+    store_row(out_base, row + 7u, col, acc7);
   }
 }

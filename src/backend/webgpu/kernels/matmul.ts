@@ -2,7 +2,7 @@
 import source from '../../../../shaders/matmul.wgsl';
 import naiveSource from '../../../../shaders/matmul_naive.wgsl';
 import { linearGrid, type GpuKernel } from '../kernel.js';
-import { chooseTiling, tileCount } from './tiles.js';
+import { chooseMatmulTiling, tileCount } from './tiles.js';
 
 const NAIVE_WORKGROUP_SIZE = 64;
 
@@ -29,7 +29,7 @@ export const matmul: GpuKernel<'matmul'> = {
   source,
   entryPoint: () => 'matmul',
   overrides: (d) => ({
-    ...chooseTiling(d.M, d.N, d.batch),
+    ...chooseMatmulTiling(d.M, d.N, d.batch),
     TRANSPOSE_A: d.transposeA ? 1 : 0,
     TRANSPOSE_B: d.transposeB ? 1 : 0,
   }),
@@ -41,6 +41,6 @@ export const matmul: GpuKernel<'matmul'> = {
     ['u32', d.strideA],
     ['u32', d.strideB],
   ],
-  workgroups: (d) => linearGrid(tileCount(chooseTiling(d.M, d.N, d.batch), d.M, d.N, d.batch)),
+  workgroups: (d) => linearGrid(tileCount(chooseMatmulTiling(d.M, d.N, d.batch), d.M, d.N, d.batch)),
   naive: matmulNaive,
 };
