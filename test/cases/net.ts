@@ -18,6 +18,7 @@ import {
   type Tensor,
 } from 'emergence-engine';
 import type { TestCase, TestGroup } from './types.js';
+import { expectBits, expectEqual, expectRejects } from './expect.js';
 
 const BATCH = 8;
 const FEATURES = 12;
@@ -78,41 +79,6 @@ const cnnOptions = (extra: Partial<CompileOptions> = {}): CompileOptions => ({
   lossBlock: 4,
   ...extra,
 });
-
-/** Awaits `promise`, which must reject with `type` and every fragment in its message; returns the error. */
-async function expectRejects<T extends Error>(
-  promise: Promise<unknown>,
-  type: abstract new (...args: never[]) => T,
-  fragments: string[],
-): Promise<T> {
-  let caught: unknown;
-  try {
-    await promise;
-  } catch (error) {
-    caught = error;
-  }
-  if (caught === undefined) throw new Error(`expected ${type.name} with ${JSON.stringify(fragments)}, but it resolved`);
-  if (!(caught instanceof (type as abstract new (...args: never[]) => Error))) {
-    throw new Error(`expected ${type.name}, got ${String(caught)}`);
-  }
-  for (const fragment of fragments) {
-    if (!(caught as Error).message.includes(fragment))
-      throw new Error(`${type.name} message lacks '${fragment}': ${(caught as Error).message}`);
-  }
-  return caught as T;
-}
-
-/** Bit-for-bit equality of float32 arrays. */
-function expectBits(actual: Float32Array, expected: Float32Array, label: string): void {
-  if (actual.length !== expected.length) throw new Error(`${label}: ${actual.length} values, expected ${expected.length}`);
-  for (let i = 0; i < actual.length; i++) {
-    if (!Object.is(actual[i], expected[i])) throw new Error(`${label}[${i}]: ${actual[i]}, expected ${expected[i]} (bit-identical)`);
-  }
-}
-
-function expectEqual<T>(actual: T, expected: T, what: string): void {
-  if (actual !== expected) throw new Error(`${what}: got ${String(actual)}, expected ${String(expected)}`);
-}
 
 /** Runs `steps` training steps on one batch and returns their losses, read back in blocks. */
 async function train(net: Net, x: Float32Array, labels: Targets, steps: number): Promise<Float32Array> {

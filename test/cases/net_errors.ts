@@ -15,6 +15,7 @@ import {
   type Sequential,
 } from 'emergence-engine';
 import type { TestCase, TestGroup } from './types.js';
+import { expectEqual, expectRejects } from './expect.js';
 
 const FEATURES = 4;
 const CLASSES = 3;
@@ -39,32 +40,6 @@ async function withNet(engine: Engine, options: Partial<CompileOptions>, fn: (ne
   } finally {
     await net.dispose();
   }
-}
-
-/** Awaits `promise`, which must reject with `type` and every fragment in its message; returns the error. */
-async function expectRejects<T extends Error>(
-  promise: Promise<unknown>,
-  type: abstract new (...args: never[]) => T,
-  fragments: string[],
-): Promise<T> {
-  let caught: unknown;
-  try {
-    await promise;
-  } catch (error) {
-    caught = error;
-  }
-  if (caught === undefined) throw new Error(`expected ${type.name} with ${JSON.stringify(fragments)}, but it resolved`);
-  if (!(caught instanceof (type as abstract new (...args: never[]) => Error)))
-    throw new Error(`expected ${type.name}, got ${String(caught)}`);
-  const message = (caught as Error).message;
-  for (const fragment of fragments) {
-    if (!message.includes(fragment)) throw new Error(`${type.name} message lacks '${fragment}': ${message}`);
-  }
-  return caught as T;
-}
-
-function expectEqual<T>(actual: T, expected: T, what: string): void {
-  if (actual !== expected) throw new Error(`${what}: got ${String(actual)}, expected ${String(expected)}`);
 }
 
 const cases: TestCase[] = [

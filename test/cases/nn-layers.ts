@@ -24,6 +24,7 @@ import {
   type ValueId,
 } from 'emergence-engine';
 import type { TestCase, TestGroup } from './types.js';
+import { expectThrows } from './expect.js';
 
 /** test/fixtures/mlp.json and cnn.json: the models PyTorch 1.13 made the fixtures with, and its repr and state_dict names. */
 function fixtureMlp(): Sequential {
@@ -69,21 +70,6 @@ function same(actual: unknown, expected: unknown, label: string): void {
   const a = JSON.stringify(actual);
   const e = JSON.stringify(expected);
   check(a === e, `${label}: got ${a}, expected ${e}`);
-}
-
-/** Runs fn, which must throw an instance of type whose message contains every fragment. */
-function expectThrows(fn: () => unknown, type: new (...args: never[]) => Error, fragments: string[]): Error {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (error) {
-    caught = error;
-  }
-  if (!(caught instanceof type)) throw new Error(`expected ${type.name} containing ${JSON.stringify(fragments)}, got ${String(caught)}`);
-  for (const fragment of fragments) {
-    if (!caught.message.includes(fragment)) throw new Error(`error message lacks '${fragment}': ${caught.message}`);
-  }
-  return caught;
 }
 
 function bitsEqual(a: Float32Array, b: Float32Array): boolean {

@@ -1,25 +1,7 @@
 // The safetensors reader and writer: byte layout, round trips, F16/BF16/F64 conversion, malformed files, state-dict checks.
 import { Random, SafetensorsError, StateDictError, checkStateDict, parseSafetensors, serializeSafetensors } from 'emergence-engine';
 import type { TestCase, TestGroup } from './types.js';
-
-type ErrorClass = abstract new (...args: never[]) => Error;
-
-/** Runs `fn`, which must throw `type` with every fragment in its message; returns the error. */
-function expectThrows<T extends Error>(fn: () => unknown, type: abstract new (...args: never[]) => T, fragments: string[]): T {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (error) {
-    caught = error;
-  }
-  if (caught === undefined) throw new Error(`expected ${type.name} with ${JSON.stringify(fragments)}, but nothing was thrown`);
-  if (!(caught instanceof (type as ErrorClass))) throw new Error(`expected ${type.name}, got ${String(caught)}`);
-  const error = caught as T;
-  for (const fragment of fragments) {
-    if (!error.message.includes(fragment)) throw new Error(`${type.name} message lacks '${fragment}': ${error.message}`);
-  }
-  return error;
-}
+import { expectThrows } from './expect.js';
 
 function expectBytes(actual: Uint8Array, expected: Uint8Array, label: string): void {
   if (actual.length !== expected.length) throw new Error(`${label}: ${actual.length} bytes, expected ${expected.length}`);
