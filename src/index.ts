@@ -101,6 +101,33 @@ export type { BuiltProgram, CompileOptions, ProgramKind } from './nn/compile.js'
 export { Net } from './nn/net.js';
 export type { Activations, Evaluation, LayerActivation, LossAndGradients, NetParameter, Targets } from './nn/net.js';
 export { fit, evaluateDataset } from './nn/fit.js';
-export type { EpochReport, FitOptions, StepProgress } from './nn/fit.js';
+export type { EpochDecision, EpochReport, FitOptions, StepProgress } from './nn/fit.js';
 export { NonFiniteLossError } from './nn/errors.js';
 export type { NonFiniteDiagnosis } from './nn/errors.js';
+export { emergence } from './emergence/index.js';
+export type {
+  BlockMember,
+  EmergenceInitOptions,
+  InitBase,
+  InitBlockReport,
+  InitLayerReport,
+  InitReport,
+  WeightLayer,
+} from './emergence/init.js';
+export type { GradientBatch, LayerRate, LayerRateOptions, LayerRates } from './emergence/learning-rates.js';
+export type { EmergenceMeasurement, MeasureConvention, MeasureOptions, MeasuredLayer } from './emergence/measure.js';
+export type { EmergenceStopRule, TrackFigures, TrackOptions, TrackRow } from './emergence/track.js';
+export type {
+  LayerNodeCount,
+  NodePruneOptions,
+  NodePruneReport,
+  NodeRanking,
+  ParameterCount,
+  ParameterCounts,
+  PruneBase,
+  PrunedTensor,
+  PruneOptions,
+  PruneReport,
+  PruneScope,
+} from './emergence/prune.js';
+export type { BalanceLayer, NodeCount, RelativeEmergence } from './emergence/value.js';

@@ -19,10 +19,20 @@ export interface FitOptions {
    * running average over the epoch's steps). Costs a forward pass over the training set. Default false.
    */
   evaluateTraining?: boolean;
-  /** Called after each epoch, once its losses are back from the device. */
-  onEpoch?: (epoch: EpochReport) => void | Promise<void>;
+  /**
+   * Called after each epoch, once its losses are back from the device. Returning (or resolving to) { stop: true } ends
+   * training after this epoch (early stopping); the reason lands in the report's stopReason.
+   */
+  onEpoch?: (epoch: EpochReport) => void | EpochDecision | Promise<void | EpochDecision>;
   /** Called after each step is queued; it gets no loss (reading one back per step would stall the device). */
   onStep?: (progress: StepProgress) => void;
+}
+
+/** What an onEpoch callback may return: stop training after this epoch, and why. */
+export interface EpochDecision {
+  stop: boolean;
+  /** Recorded as the last report's stopReason; default 'stopped by onEpoch'. */
+  reason?: string;
 }
 
 export interface StepProgress {
@@ -53,13 +63,16 @@ export interface EpochReport {
   validation?: Evaluation;
   /** Loss and accuracy on the training set after the epoch, with evaluateTraining. */
   training?: Evaluation;
+  /** Set on the last report when onEpoch stopped training early: why (e.g. an early-stopping rule's reason). */
+  stopReason?: string;
 }
 
 /**
  * Trains the net on a dataset for some epochs. Each epoch visits the samples in batches of the net's batchSize; the
  * last partial batch is dropped (the compiled train step has a fixed batch size, and a smaller batch would weigh its
  * samples more), so up to batchSize - 1 samples sit out each epoch, different ones each epoch when shuffling.
- * Steps are queued without waiting; losses come back from the device in blocks. Returns one report per epoch.
+ * Steps are queued without waiting; losses come back from the device in blocks. Returns one report per epoch run (fewer
+ * than `epochs` when onEpoch stopped training early).
  */
 export async function fit(net: Net, dataset: Dataset, options: FitOptions = {}): Promise<EpochReport[]> {
   const { epochs = 1, shuffle = true, seed = 0, validation, evaluateTraining = false, onEpoch, onStep } = options;
@@ -99,7 +112,11 @@ export async function fit(net: Net, dataset: Dataset, options: FitOptions = {}):
     if (validation) report.validation = await net.evaluate(validation.inputs, validation.labels);
     if (evaluateTraining) report.training = await net.evaluate(dataset.inputs, dataset.labels);
     reports.push(report);
-    await onEpoch?.(report);
+    const decision = await onEpoch?.(report);
+    if (decision && decision.stop) {
+      report.stopReason = decision.reason ?? 'stopped by onEpoch';
+      break;
+    }
   }
   return reports;
 }

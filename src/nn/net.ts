@@ -29,6 +29,8 @@ export class Net {
   /** Losses travel back in blocks of this many steps. */
   readonly lossBlock: number;
   readonly checkpoints: boolean;
+  /** The engine the net was compiled on (its activations are that engine's tensors, e.g. for engine.activeCounts). */
+  readonly engine: Engine;
 
   private readonly backend: Backend;
   /** Parameters, buffers, optimizer state and masks on the device (ping-pong pairs where the train step writes). */
@@ -47,6 +49,7 @@ export class Net {
     options: { batchSize: number; lossBlock: number; checkpoints: boolean },
   ) {
     const backend = engine.backendImpl;
+    this.engine = engine;
     this.backend = backend;
     this.batchSize = options.batchSize;
     this.inputShape = blueprint.inputShape;

@@ -26,6 +26,10 @@ import { parityGroup } from './parity.js';
 import { layerGradientsGroup } from './layer_gradients.js';
 import { netErrorsGroup } from './net_errors.js';
 import { netGroup } from './net.js';
+import { emergencePruneGroup } from './emergence_prune.js';
+import { emergenceValueGroup } from './emergence_value.js';
+import { emergenceInitGroup } from './emergence_init.js';
+import { emergenceMeasureGroup } from './emergence_measure.js';
 import type { TestGroup } from './types.js';
 
 export type { TestCase, TestGroup } from './types.js';
@@ -58,4 +62,8 @@ export const groups: TestGroup[] = [
   layerGradientsGroup,
   netErrorsGroup,
   netGroup,
+  emergenceInitGroup,
+  emergenceValueGroup,
+  emergencePruneGroup,
+  emergenceMeasureGroup,
 ];
