@@ -10,6 +10,7 @@
 // for the probe's batch size) and the median of the warm calls after it are reported separately.
 import { rename, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
+import { REFERENCE_INPUT_SHAPE, median, referenceModel, seededUniform } from './reference.mjs';
 
 const USAGE = `usage: node build/bench-emergence.mjs [--quick] [--backend wasm|webgpu|auto] [--out FILE]
   --quick          a 1/8 epoch (scaled to a full one, and said so) and fewer measurements
@@ -46,23 +47,6 @@ function parseArgs(argv) {
 const log = (message) => process.stderr.write(`${message}\n`);
 const now = () => performance.now();
 const round = (value, digits = 4) => Number(value.toFixed(digits));
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
-
-/** mulberry32: seeded uniform numbers in [0, 1), so every run trains on the same data. */
-function seededUniform(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function main() {
   const options = parseArgs(process.argv.slice(2));
@@ -80,17 +64,9 @@ async function main() {
 
   const engine = await createEngine({ backend: options.backend });
   log(`bench-emergence: ${engine.backend} backend, ${trainSamples} training samples, probe of ${PROBE}`);
-  const model = nn.sequential(
-    nn.linear(FEATURES, 512),
-    nn.relu(),
-    nn.linear(512, 512),
-    nn.relu(),
-    nn.linear(512, 512),
-    nn.relu(),
-    nn.linear(512, CLASSES),
-  );
+  const model = referenceModel(nn, 'mlp');
   const net = await engine.compile(model, {
-    inputShape: [FEATURES],
+    inputShape: REFERENCE_INPUT_SHAPE,
     batchSize: BATCH,
     loss: 'cross-entropy',
     optimizer: { name: 'adam', lr: 1e-3 },

@@ -14,6 +14,7 @@
 import { rename, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { pathToFileURL } from 'node:url';
+import { median, seededUniform } from './reference.mjs';
 
 const USAGE = `usage: node build/bench-training.mjs [--quick] [--out FILE] [--model mlp|cnn] [--no-tfjs]
   --quick       fewer and shorter windows
@@ -123,24 +124,6 @@ function parseArgs(argv) {
 
 const log = (message) => process.stderr.write(`${message}\n`);
 const round = (value, digits = 2) => (value === undefined ? undefined : Number(value.toFixed(digits)));
-
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
-
-/** mulberry32: a small seeded generator, so the data are the same on every run without loading the engine bundle. */
-function seededUniform(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Synthetic MNIST-shaped batches: pixels uniform in [0, 1), labels uniform over the classes, one-hot. */
 function syntheticBatches(model, seed) {

@@ -2,6 +2,7 @@
 // Usage: npm run build && node build/emergence-init-figure.mjs [--seeds 5] [--alpha 2] [--probe 1024] [--backend wasm|webgpu|auto]
 // Model: the issue-3 MLP (flatten, 784-512-512-512-10, ReLU), batch 128; probe: the first N MNIST test images (unit pixels).
 // Each seed draws one base (Kaiming normal, fan-in; Xavier normal) and scales that same draw, so the ratios are paired.
+import { REFERENCE_INPUT_SHAPE, referenceModel } from './reference.mjs';
 
 const options = { seeds: 5, alpha: 2, probe: 1024, backend: 'wasm', threshold: 0.05 };
 const args = process.argv.slice(2);
@@ -21,17 +22,8 @@ for (let i = 0; i < args.length; i += 2) {
 const { createEngine, data, emergence, nn } = await import('./dist/index.js');
 const engine = await createEngine({ backend: options.backend });
 const test = await data.load('mnist', { split: 'test', limit: options.probe });
-const model = nn.sequential(
-  nn.flatten(),
-  nn.linear(784, 512),
-  nn.relu(),
-  nn.linear(512, 512),
-  nn.relu(),
-  nn.linear(512, 512),
-  nn.relu(),
-  nn.linear(512, 10),
-);
-const net = await engine.compile(model, { inputShape: [1, 28, 28], batchSize: 128, loss: 'cross-entropy' });
+const model = referenceModel(nn, 'mlp');
+const net = await engine.compile(model, { inputShape: REFERENCE_INPUT_SHAPE, batchSize: 128, loss: 'cross-entropy' });
 
 const schemes = [
   { name: 'xavier', init: { base: 'xavier', alpha: 1 } },

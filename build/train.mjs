@@ -6,6 +6,7 @@
 // The models are the ones issue 3's acceptance names: a 784-512-512-512-10 ReLU MLP and a small CNN
 // (conv 32 3x3, pool, conv 64 3x3, pool, 128, 10), Kaiming-normal weights, zero biases, Adam.
 import { rename, writeFile } from 'node:fs/promises';
+import { referenceModel } from './reference.mjs';
 
 const USAGE = `usage: node build/train.mjs [options]
   --model mlp|cnn                 default mlp
@@ -48,33 +49,6 @@ function parseArgs(argv) {
   return options;
 }
 
-function buildModel(nn, name) {
-  if (name === 'mlp') {
-    return nn.sequential(
-      nn.flatten(),
-      nn.linear(784, 512),
-      nn.relu(),
-      nn.linear(512, 512),
-      nn.relu(),
-      nn.linear(512, 512),
-      nn.relu(),
-      nn.linear(512, 10),
-    );
-  }
-  return nn.sequential(
-    nn.conv2d(1, 32, 3),
-    nn.relu(),
-    nn.maxPool2d(2),
-    nn.conv2d(32, 64, 3),
-    nn.relu(),
-    nn.maxPool2d(2),
-    nn.flatten(),
-    nn.linear(64 * 5 * 5, 128),
-    nn.relu(),
-    nn.linear(128, 10),
-  );
-}
-
 const log = (message) => process.stderr.write(`${message}\n`);
 
 async function main() {
@@ -83,7 +57,7 @@ async function main() {
   const engine = await createEngine({ backend: options.backend, seed: options.seed, log });
   const train = await data.load(options.dataset, { split: 'train', ...(options.limit ? { limit: options.limit } : {}) });
   const test = await data.load(options.dataset, { split: 'test' });
-  const model = buildModel(nn, options.model);
+  const model = referenceModel(nn, options.model);
   const net = await engine.compile(model, {
     inputShape: train.shape,
     batchSize: options.batch,
