@@ -50,7 +50,7 @@ const round = (value, digits = 4) => Number(value.toFixed(digits));
 
 async function main() {
   const options = parseArgs(process.argv.slice(2));
-  const { createEngine, nn, emergence, Dataset } = await import('./dist/index.js');
+  const { createEngine, emergence, Dataset } = await import('./dist/index.js');
   const next = seededUniform(SEED);
   const trainSamples = options.quick ? Math.floor(TRAIN_SAMPLES / 8 / BATCH) * BATCH : TRAIN_SAMPLES;
   const inputs = new Float32Array(trainSamples * FEATURES);
@@ -64,7 +64,7 @@ async function main() {
 
   const engine = await createEngine({ backend: options.backend });
   log(`bench-emergence: ${engine.backend} backend, ${trainSamples} training samples, probe of ${PROBE}`);
-  const model = referenceModel(nn, 'mlp');
+  const model = referenceModel('mlp');
   const net = await engine.compile(model, {
     inputShape: REFERENCE_INPUT_SHAPE,
     batchSize: BATCH,

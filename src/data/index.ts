@@ -4,6 +4,8 @@ import { parseCifar10Batch } from './cifar.js';
 import { gunzipIfNeeded, isGzip } from './gzip.js';
 import { parseIdx, parseIdxImages, parseIdxLabels } from './idx.js';
 import { datasetNames } from './catalog.js';
+import { downloadVerified } from './download.js';
+import { readTar } from './tar.js';
 
 export const data = {
   load,
@@ -14,4 +16,6 @@ export const data = {
   parseCifar10Batch,
   gunzipIfNeeded,
   isGzip,
+  downloadVerified,
+  readTar,
 };

@@ -1,7 +1,8 @@
-// data.load: finds a data set's files (options.dir, EMERGENCE_DATA_DIR, known local places), parses them and builds a Dataset.
+// data.load: finds a data set's files (options.dir, EMERGENCE_DATA_DIR, known local places, else the download cache), parses them and builds a Dataset.
 import { datasetSpec, type DatasetName, type DatasetSpec, type FileRole, type Split } from './catalog.js';
 import { parseCifar10Batch, CIFAR10_PIXELS } from './cifar.js';
 import { Dataset, pixelsToInputs, type Normalization } from './dataset.js';
+import { cachedSplitFolder, type DownloadOptions } from './download.js';
 import { DataError } from './errors.js';
 import { fileReader, type FileReader } from './files.js';
 import { parseIdxImages, parseIdxLabels } from './idx.js';
@@ -9,7 +10,8 @@ import { parseIdxImages, parseIdxLabels } from './idx.js';
 /** Environment variable naming a folder to search after options.dir (Node and Deno). */
 export const DATA_DIR_ENV = 'EMERGENCE_DATA_DIR';
 
-export interface LoadOptions {
+/** Download options (cacheDir, download, mirror, progress) apply in Node and Deno when no local copy is found. */
+export interface LoadOptions extends DownloadOptions {
   /** Default 'train'. */
   split?: Split;
   /** Folder (a path; in browsers a URL, relative to the page) searched first, with its data-set sub-folders. */
@@ -46,8 +48,7 @@ export async function load(name: DatasetName, options: LoadOptions = {}): Promis
     throw new DataError('', `data.load('${name}'): limit must be a positive integer, got ${limit}`);
   }
   const reader = fileReader();
-  // A download step slots in here: when locate finds nothing, fetch the canonical files into a cache folder and locate again.
-  const files = await locate(spec, split, options, reader);
+  const files = await locateOrDownload(spec, split, options, reader);
   const decoded = spec.format === 'idx' ? await decodeIdx(spec, files, limit) : decodeCifar10(files, limit);
   const [channels, height, width] = spec.shape;
   const inputs = pixelsToInputs(decoded.pixels, channels, height * width, normalize, spec.statistics);
@@ -112,6 +113,23 @@ export async function locate(
     `data.load('${spec.name}', { split: '${split}' }): files not found; searched, in order:\n${places}\n` +
       `Pass { dir } or set ${DATA_DIR_ENV} to a folder holding ${roles.map((r) => r.names[0]).join(', ')}.`,
   );
+}
+
+/** Local files first; else (Node, Deno) the cache folder, downloading and verifying the canonical files into it. */
+async function locateOrDownload(spec: DatasetSpec, split: Split, options: LoadOptions, reader: FileReader): Promise<FoundFile[]> {
+  try {
+    return await locate(spec, split, options, reader);
+  } catch (error) {
+    if (!(error instanceof DataError) || reader.runtime === 'browser') throw error;
+    const folder = await cachedSplitFolder(spec, split, options, reader, error.message);
+    const found: FoundFile[] = [];
+    for (const role of spec.files(split)) {
+      const file = await readFirst(reader, folder, role);
+      if (!file) throw new DataError(reader.join(folder, role.names[0]), 'missing from the cache after download');
+      found.push(file);
+    }
+    return found;
+  }
 }
 
 async function readFirst(reader: FileReader, folder: string, role: FileRole): Promise<FoundFile | undefined> {
