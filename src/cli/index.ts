@@ -78,7 +78,7 @@ const COMMANDS = {
   train: formatUsage(
     'emergence train [options]',
     'Trains a reference model (784-512-512-512-10 MLP or small CNN) with Adam and reports test accuracy per epoch.\n' +
-      'Ctrl-C stops at the end of the current epoch, keeps the finished epochs (in --out too) and exits 130.',
+      'Ctrl-C stops after the current step, keeps the finished epochs (in --out too) and exits 130.',
     TRAIN_OPTIONS,
   ),
   measure: formatUsage(
@@ -219,7 +219,7 @@ async function train(options: ParsedOptions, io: CliIo): Promise<number> {
   );
   let interrupted = false;
   const removeHandler = io.onInterrupt(() => {
-    if (!interrupted) progress.log('train: Ctrl-C: stopping at the end of this epoch (press again to quit at once)');
+    if (!interrupted) progress.log('train: Ctrl-C: stopping after this step (press again to quit at once)');
     interrupted = true;
   });
   const finished: EpochReport[] = [];
@@ -239,9 +239,7 @@ async function train(options: ParsedOptions, io: CliIo): Promise<number> {
           progress.update(epoch, batch, batches);
           if (interrupted) throw new Interrupted();
         },
-        onEpoch: async (report) => {
-          // fit's steps resolve as microtasks, so signal handlers run only when the event loop turns: turn it here.
-          await new Promise((resolve) => setTimeout(resolve, 0));
+        onEpoch: (report) => {
           finished.push(report);
           progress.startEpoch();
           progress.log(

@@ -67,6 +67,9 @@ export interface EpochReport {
   stopReason?: string;
 }
 
+/** How often fit lets the event loop run between steps (a setTimeout turn costs ~1-4 ms). */
+const EVENT_LOOP_TURN_MS = 100;
+
 /**
  * Trains the net on a dataset for some epochs. Each epoch visits the samples in batches of the net's batchSize; the
  * last partial batch is dropped (the compiled train step has a fixed batch size, and a smaller batch would weigh its
@@ -89,10 +92,17 @@ export async function fit(net: Net, dataset: Dataset, options: FitOptions = {}):
   await net.losses();
   const random = new Random(seed);
   const reports: EpochReport[] = [];
+  let lastTurn = now();
   for (let epoch = 1; epoch <= epochs; epoch++) {
     const started = now();
     for (const batch of dataset.batches(net.batchSize, { shuffle, random, dropLast: true })) {
       await net.step(batch.inputs, batch.labels);
+      // WebAssembly steps run synchronously and their promises settle as microtasks: give the event loop a turn now and
+      // then, so signal handlers (Ctrl-C), timers and a browser page's UI can run during a long epoch.
+      if (now() - lastTurn > EVENT_LOOP_TURN_MS) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        lastTurn = now();
+      }
       onStep?.({ epoch, batch: batch.index, batches, step: net.steps });
     }
     const losses = await net.losses();

@@ -60,7 +60,7 @@ describe('emergence CLI', () => {
     expect(BigInt(result.E) > 0n).toBe(true);
   });
 
-  it('Ctrl-C during train stops at the end of the epoch, writes the finished epochs and exits 130', async () => {
+  it('Ctrl-C during train stops after the current step, writes the finished epochs and exits 130', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'emergence-cli-')), 'run.json');
     const child = spawn(
       process.execPath,
@@ -83,5 +83,30 @@ describe('emergence CLI', () => {
     expect(result.epochsCompleted).toBeGreaterThanOrEqual(1);
     expect(result.epochsCompleted).toBeLessThan(50);
     expect(result.epochs).toHaveLength(result.epochsCompleted);
+  }, 30_000);
+
+  it('Ctrl-C in the middle of an epoch stops there: no epoch finished, exit 130 (fit lets the event loop run)', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'emergence-cli-')), 'run.json');
+    // 30,000 samples take seconds per epoch on WebAssembly; Ctrl-C comes 0.5 s after training starts.
+    const child = spawn(
+      process.execPath,
+      [join(root, 'bin/emergence.mjs'), 'train', '--limit', '30000', '--epochs', '1', '--backend', 'wasm', '--out', out],
+      { cwd: root },
+    );
+    let stderr = '';
+    const started = new Promise<void>((resolve) =>
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (stderr.includes('(0): Flatten')) resolve();
+      }),
+    );
+    const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await started;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    child.kill('SIGINT');
+    expect(await exit, stderr).toBe(130);
+    const result = JSON.parse(readFileSync(out, 'utf8'));
+    expect(result.interrupted).toBe(true);
+    expect(result.epochsCompleted).toBe(0);
   }, 30_000);
 });
