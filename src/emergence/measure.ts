@@ -127,7 +127,7 @@ export async function measure(net: Net, x: Float32Array, options: MeasureOptions
   const { count, chunkSize, mode } = settings;
   const engine = net.engine;
   const features = count === 0 ? 0 : x.length / count;
-  const parameters = countParameters(net);
+  const parameters = trainableParameterCount(net);
   let points: MeasurePoint[] | undefined;
   const sums: Float64Array[] = [];
   let single: { active: number; statistic: Float32Array }[] | undefined;
@@ -152,7 +152,8 @@ export async function measure(net: Net, x: Float32Array, options: MeasureOptions
   }
   // The kernels compare against the cutoff as a float32; the host count of combined chunks does the same.
   const cutoff = Math.fround(settings.statistic === 'mean' ? settings.threshold : settings.minFraction);
-  const dead = options.prunedNodes === 'count' ? new Map<number, Set<number>>() : await deadNodesByLayer(net);
+  const masks = await readMasks(net);
+  const dead = options.prunedNodes === 'count' ? new Map<number, Set<number>>() : deadNodesByLayer(net, masks);
   const layers = points!.map((point, i): MeasuredLayer => {
     // One pass: the device's own count. Several chunks: the sample-weighted mean of the chunks' statistics, counted here.
     const statistic = single ? single[i].statistic : Float32Array.from(sums[i], (sum) => sum / count);
@@ -168,7 +169,8 @@ export async function measure(net: Net, x: Float32Array, options: MeasureOptions
     layers.map((layer) => layer.n),
     layers.map((layer) => layer.a),
   );
-  const unpruned = await countUnpruned(net);
+  let unpruned = 0;
+  for (const mask of masks.values()) for (let i = 0; i < mask.length; i++) if (mask[i] !== 0) unpruned++;
   const overAll = relativeEmergence(E, Math.max(1, parameters));
   const overUnpruned =
     unpruned > 0 ? relativeEmergence(E, unpruned) : { float64: E === 0n ? 0 : Infinity, log10: E === 0n ? -Infinity : Infinity };
@@ -262,19 +264,18 @@ function prefixOf(parameterName: string): string {
   return dot < 0 ? parameterName : parameterName.slice(0, dot);
 }
 
-function countParameters(net: Net): number {
+/** Entries of every trainable parameter (emergence.countParameters reads the values too; this needs only the shapes). */
+function trainableParameterCount(net: Net): number {
   let total = 0;
   for (const parameter of net.parameters()) if (parameter.trainable) total += parameter.shape.reduce((a, b) => a * b, 1);
   return total;
 }
 
-/** Trainable parameters whose pruning mask is nonzero (all of them until a mask is set). */
-async function countUnpruned(net: Net): Promise<number> {
+/** Every trainable parameter's pruning mask, by name, read once per measurement. */
+async function readMasks(net: Net): Promise<Map<string, Float32Array>> {
   const trainable = net.parameters().filter((parameter) => parameter.trainable);
   const masks = await Promise.all(trainable.map((parameter) => net.readMask(parameter.name)));
-  let unpruned = 0;
-  for (const mask of masks) for (let i = 0; i < mask.length; i++) if (mask[i] !== 0) unpruned++;
-  return unpruned;
+  return new Map(trainable.map((parameter, i) => [parameter.name, masks[i]]));
 }
 
 function convention(settings: Settings): MeasureConvention {

@@ -250,12 +250,15 @@ export async function nodeCounts(net: Net): Promise<LayerNodeCount[]> {
   return counts;
 }
 
-/** The dead (node-pruned) nodes of every linear/conv layer, by layer index: what measure leaves out of n_i. */
-export async function deadNodesByLayer(net: Net): Promise<Map<number, Set<number>>> {
+/**
+ * The dead (node-pruned) nodes of every linear/conv layer, by layer index: what measure leaves out of n_i. `masks` holds
+ * every trainable parameter's mask by name (the caller reads them once for this and its parameter counts).
+ */
+export function deadNodesByLayer(net: Net, masks: ReadonlyMap<string, Float32Array>): Map<number, Set<number>> {
   const dead = new Map<number, Set<number>>();
   for (const weight of weightParameters(net.parameters())) {
     const structure = nodeStructure(net, 'emergence.measure', weight.layer);
-    const own = await Promise.all(structure.own.map((p) => readTensor(net, p)));
+    const own = structure.own.map((p) => ({ mask: masks.get(p.name)! }));
     dead.set(weight.layer, deadNodes(structure, own, weight.shape[0]));
   }
   return dead;
@@ -442,7 +445,7 @@ function nodeStructure(net: Net, op: string, layer: number | string): NodeStruct
 }
 
 /** Nodes whose every own parameter slice is masked. */
-function deadNodes(structure: NodeStructure, own: readonly HostTensor[], width: number): Set<number> {
+function deadNodes(structure: NodeStructure, own: readonly Pick<HostTensor, 'mask'>[], width: number): Set<number> {
   const dead = new Set<number>();
   for (let c = 0; c < width; c++) {
     const isDead = own.every(({ mask }) => {
