@@ -68,7 +68,7 @@ export async function bundle() {
     target: 'es2022',
     sourcemap: true,
     loader: esbuildAssets,
-    external: ['webgpu', 'node:*'],
+    external: ['webgpu', 'node:*', 'vega', 'vega-lite'],
     logLevel: 'warning',
   });
   console.error(`build: esbuild bundle (${((performance.now() - start) / 1000).toFixed(1)} s)`);

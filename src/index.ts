@@ -104,6 +104,7 @@ export type { Activations, Evaluation, LayerActivation, LossAndGradients, NetPar
 export { fit, evaluateDataset } from './nn/fit.js';
 export type { EpochDecision, EpochReport, FitOptions, StepProgress } from './nn/fit.js';
 export { NonFiniteLossError } from './nn/errors.js';
+export { CheckpointError, CHECKPOINT_FORMAT, CHECKPOINT_VERSION } from './nn/checkpoint-file.js';
 export type { NonFiniteDiagnosis } from './nn/errors.js';
 export { emergence } from './emergence/index.js';
 export type {
@@ -136,3 +137,30 @@ export { runCli, CLI_USAGE, EXIT_INTERRUPTED } from './cli/index.js';
 export type { CliIo } from './cli/index.js';
 export { referenceModel, REFERENCE_MODELS, REFERENCE_INPUT_SHAPE } from './cli/models.js';
 export type { ReferenceModelName } from './cli/models.js';
+export { experiments } from './experiments/index.js';
+export { ExperimentInterrupted } from './experiments/context.js';
+export { nodeRunFiles } from './experiments/run-files.js';
+export { writeReport, ReportInputError } from './report/index.js';
+export type { WrittenReport } from './report/index.js';
+export { metricsToCsv, parseMetricsCsv } from './report/metrics-csv.js';
+export { defaultPlots, plotData, renderPlot } from './report/plots.js';
+export type { PlotData, PlotPoint, RenderedPlot } from './report/plots.js';
+export type { RunOptions } from './experiments/runner.js';
+export type {
+  ExperimentContext,
+  ExperimentDefinition,
+  ExperimentOutcome,
+  ExperimentSettings,
+  MetricsRow,
+  PaperComparison,
+  PlotSpec,
+  ResultTable,
+  RunConfig,
+  RunConvention,
+  RunFiles,
+  RunResults,
+  Scale,
+  Statistic,
+  TrainRunOptions,
+  TrainRunResult,
+} from './experiments/types.js';

@@ -12,8 +12,11 @@ export class UsageError extends Error {
 }
 
 export interface OptionSpec {
-  /** 'flag' takes no value; 'number' and 'integer' are checked; 'choice' must be one of `choices`. */
-  kind: 'flag' | 'string' | 'number' | 'integer' | 'choice';
+  /**
+   * 'flag' takes no value; 'number' and 'integer' are checked; 'choice' must be one of `choices`; 'numbers' is a
+   * comma-separated list of numbers (e.g. 0.3,0.5,0.7).
+   */
+  kind: 'flag' | 'string' | 'number' | 'integer' | 'choice' | 'numbers';
   choices?: readonly string[];
   /** Shown in the usage. */
   help: string;
@@ -22,7 +25,7 @@ export interface OptionSpec {
 }
 
 export type OptionSpecs = Record<string, OptionSpec>;
-export type ParsedOptions = Record<string, string | number | boolean | undefined>;
+export type ParsedOptions = Record<string, string | number | boolean | number[] | undefined>;
 
 /** The options every command takes. */
 export const COMMON_OPTIONS: OptionSpecs = {
@@ -76,8 +79,15 @@ export function parseOptions(command: string, argv: readonly string[], specs: Op
   return parsed;
 }
 
-function parseValue(command: string, name: string, spec: OptionSpec, text: string, usage: string): string | number {
+function parseValue(command: string, name: string, spec: OptionSpec, text: string, usage: string): string | number | number[] {
   if (spec.kind === 'string') return text;
+  if (spec.kind === 'numbers') {
+    const values = text.split(',').map((part) => (part.trim() === '' ? NaN : Number(part)));
+    if (values.some((value) => !Number.isFinite(value))) {
+      throw new UsageError(`${command}: --${name} takes comma-separated numbers (e.g. 0.3,0.5), got '${text}'`, usage);
+    }
+    return values;
+  }
   if (spec.kind === 'choice') {
     if (!spec.choices!.includes(text)) {
       throw new UsageError(`${command}: --${name} takes ${spec.choices!.join(', ')}; got '${text}'`, usage);

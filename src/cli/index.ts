@@ -1,4 +1,4 @@
-// The `emergence` command line: train, measure and bench now; experiment and report arrive with issue 5's experiments.
+// The `emergence` command line: train, measure, experiment, report and bench.
 import { createEngine } from '../engine.js';
 import { data } from '../data/index.js';
 import type { DatasetName } from '../data/catalog.js';
@@ -12,6 +12,8 @@ import type { OptionSpecs, ParsedOptions } from './args.js';
 import { REFERENCE_MODELS, referenceModel } from './models.js';
 import type { ReferenceModelName } from './models.js';
 import { TrainingProgress } from './progress.js';
+import { experimentCommand, reportCommand } from './experiment-command.js';
+import { nodeRunFiles } from '../experiments/run-files.js';
 
 /** What the CLI needs from its runtime (bin/emergence.mjs supplies Node's). */
 export interface CliIo {
@@ -45,6 +47,12 @@ const TRAIN_OPTIONS: OptionSpecs = {
   limit: { kind: 'integer', value: 'N', help: 'train on the first N training samples only' },
   'train-accuracy': { kind: 'flag', help: 'also evaluate the training set after each epoch' },
   out: { kind: 'string', value: 'FILE', help: 'also write the JSON document to FILE (the epochs done, also on Ctrl-C)' },
+  checkpoint: {
+    kind: 'string',
+    value: 'FILE',
+    help: 'after every epoch save the net (weights, optimizer state) to FILE and the finished epochs to FILE.json',
+  },
+  resume: { kind: 'flag', help: 'continue from --checkpoint FILE (same settings): keeps its epochs, trains on to --epochs' },
   ...COMMON_OPTIONS,
 };
 
@@ -94,16 +102,14 @@ const COMMANDS = {
   ),
 };
 
-const UNAVAILABLE = ['experiment', 'report'];
-
 export const CLI_USAGE = `usage: emergence <command> [options]
 
 commands:
   train         train a reference MLP or CNN on MNIST or Fashion-MNIST
   measure       measure emergence E of a reference model at initialization
   bench         benchmark the kernels and training
-  experiment    (not yet available: comes with issue 5's experiments)
-  report        (not yet available: comes with issue 5's experiments)
+  experiment    run one of the papers' experiments into a run folder with a report
+  report        redraw the plots and report.html of a run folder
 
 Every command takes --help, --backend, --seed and --json. 'emergence <command> --help' shows its options.`;
 
@@ -118,10 +124,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       (command === undefined ? io.stderr : io.stdout)(`${CLI_USAGE}\n`);
       return command === undefined ? 2 : 0;
     }
-    if (UNAVAILABLE.includes(command)) {
-      io.stderr(`emergence: '${command}' is not yet available (it comes with issue 5's experiments)\n\n${CLI_USAGE}\n`);
-      return 2;
-    }
+    if (command === 'experiment') return await experimentCommand(rest, io);
+    if (command === 'report') return await reportCommand(rest, io);
     if (!Object.hasOwn(COMMANDS, command)) throw new UsageError(`emergence: unknown command '${command}'`, CLI_USAGE);
     const name = command as keyof typeof COMMANDS;
     const usage = COMMANDS[name];
@@ -209,20 +213,46 @@ async function train(options: ParsedOptions, io: CliIo): Promise<number> {
     optimizer: 'adam',
   };
   const log = (line: string) => io.stderr(`${line}\n`);
+  if (options.resume && !options.checkpoint) throw new UsageError('train: --resume needs --checkpoint FILE', usage);
+  const checkpointFile = options.checkpoint as string | undefined;
+  const files = nodeRunFiles('.');
+  // Everything but the final epoch number must match when a run is resumed.
+  const resumable: Record<string, unknown> = Object.fromEntries(Object.entries(settings).filter(([key]) => key !== 'epochs'));
+  const finished: EpochReport[] = [];
+  let resumeBytes: Uint8Array | undefined;
+  if (options.resume) {
+    const meta = await files.readText(`${checkpointFile}.json`);
+    resumeBytes = await files.readBytes(checkpointFile!);
+    if (meta === undefined || resumeBytes === undefined) {
+      throw new Error(`train --resume: ${checkpointFile} and ${checkpointFile}.json must both exist (written by --checkpoint)`);
+    }
+    const saved = JSON.parse(meta) as { settings: Record<string, unknown>; epochs: EpochReport[] };
+    const mismatched = Object.keys({ ...saved.settings, ...resumable }).filter(
+      (key) => JSON.stringify(saved.settings[key]) !== JSON.stringify(resumable[key]),
+    );
+    if (mismatched.length) {
+      throw new Error(
+        `train --resume: ${checkpointFile}.json was written with other settings: ` +
+          mismatched.map((key) => `${key} ${JSON.stringify(saved.settings[key])} (now ${JSON.stringify(resumable[key])})`).join(', '),
+      );
+    }
+    finished.push(...saved.epochs);
+    log(`train: resuming from ${checkpointFile} after epoch ${finished.length}`);
+  }
   const trainSet = await data.load(settings.dataset, { split: 'train', ...(settings.limit ? { limit: settings.limit } : {}) });
   const testSet = await data.load(settings.dataset, { split: 'test' });
   const { engine, model, net, initReport } = await buildNet({ ...options, seed: settings.seed }, log, settings.batch, trainSet.shape);
   const progress = new TrainingProgress(
     { write: io.stderr, interactive: io.interactive, columns: io.columns },
-    settings.epochs,
+    settings.epochs - finished.length,
     settings.batch,
   );
+  if (resumeBytes) await net.loadCheckpoint(resumeBytes);
   let interrupted = false;
   const removeHandler = io.onInterrupt(() => {
     if (!interrupted) progress.log('train: Ctrl-C: stopping after this step (press again to quit at once)');
     interrupted = true;
   });
-  const finished: EpochReport[] = [];
   try {
     log(
       `train: ${settings.model} on ${settings.dataset} (${trainSet.count} training, ${testSet.count} test samples), ${engine.backend}: ${engine.description}`,
@@ -232,6 +262,7 @@ async function train(options: ParsedOptions, io: CliIo): Promise<number> {
     try {
       await net.fit(trainSet, {
         epochs: settings.epochs,
+        initialEpoch: finished.length,
         seed: settings.seed,
         validation: testSet,
         evaluateTraining: Boolean(options['train-accuracy']),
@@ -239,8 +270,13 @@ async function train(options: ParsedOptions, io: CliIo): Promise<number> {
           progress.update(epoch, batch, batches);
           if (interrupted) throw new Interrupted();
         },
-        onEpoch: (report) => {
+        onEpoch: async (report) => {
           finished.push(report);
+          if (checkpointFile) {
+            await files.write(checkpointFile, await net.saveCheckpoint());
+            const epochs = finished.map(({ losses: _losses, ...kept }) => kept);
+            await files.write(`${checkpointFile}.json`, `${JSON.stringify({ settings: resumable, epochs }, null, 2)}\n`);
+          }
           progress.startEpoch();
           progress.log(
             `train: epoch ${report.epoch}: loss ${report.loss.toFixed(4)}, ${report.samplesPerSecond.toFixed(0)} samples/s, ` +

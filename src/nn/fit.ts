@@ -1,13 +1,20 @@
 // The training loop over a Dataset: epochs of queued steps, losses read back in blocks, per-epoch figures and validation.
-import type { Dataset } from '../data/dataset.js';
+import { permutation, type Dataset } from '../data/dataset.js';
 import { EngineError } from '../errors.js';
 import { Random } from '../random.js';
 import { formatShape } from '../tensor-meta.js';
 import type { Evaluation, Net } from './net.js';
 
 export interface FitOptions {
-  /** Passes over the dataset; default 1. */
+  /** The number of the last epoch to train (Keras' `epochs`): passes over the dataset when initialEpoch is 0; default 1. */
   epochs?: number;
+  /**
+   * Epochs already trained, e.g. by a run this one resumes from a checkpoint (Keras' `initial_epoch`; default 0): fit
+   * trains epochs initialEpoch + 1 to `epochs` and numbers its reports so. With shuffling, the orders of the epochs
+   * already trained are drawn from the seeded generator and discarded, so every later epoch visits the batches an
+   * uninterrupted fit with the same seed would have.
+   */
+  initialEpoch?: number;
   /** Visit the samples in a fresh seeded order every epoch; default true. */
   shuffle?: boolean;
   /** Seed of the shuffling order; default 0. The same seed gives the same batches on every backend and runtime. */
@@ -75,12 +82,19 @@ const EVENT_LOOP_TURN_MS = 100;
  * last partial batch is dropped (the compiled train step has a fixed batch size, and a smaller batch would weigh its
  * samples more), so up to batchSize - 1 samples sit out each epoch, different ones each epoch when shuffling.
  * Steps are queued without waiting; losses come back from the device in blocks. Returns one report per epoch run (fewer
- * than `epochs` when onEpoch stopped training early).
+ * than `epochs` - `initialEpoch` when onEpoch stopped training early).
  */
 export async function fit(net: Net, dataset: Dataset, options: FitOptions = {}): Promise<EpochReport[]> {
-  const { epochs = 1, shuffle = true, seed = 0, validation, evaluateTraining = false, onEpoch, onStep } = options;
+  const { epochs = 1, initialEpoch = 0, shuffle = true, seed = 0, validation, evaluateTraining = false, onEpoch, onStep } = options;
   if (!Number.isSafeInteger(epochs) || epochs < 0)
     throw new EngineError(`fit: epochs must be a non-negative integer, got ${String(epochs)}`);
+  if (!Number.isSafeInteger(initialEpoch) || initialEpoch < 0)
+    throw new EngineError(`fit: initialEpoch must be a non-negative integer (the epochs already trained), got ${String(initialEpoch)}`);
+  if (epochs < initialEpoch) {
+    throw new EngineError(
+      `fit: epochs (${epochs}) is the number of the last epoch to train and must be >= initialEpoch (${initialEpoch}, the epochs already trained)`,
+    );
+  }
   if (!Number.isSafeInteger(seed)) throw new EngineError(`fit: seed must be an integer, got ${String(seed)}`);
   checkDataset('fit', net, dataset);
   if (validation) checkDataset('fit (validation)', net, validation);
@@ -91,9 +105,11 @@ export async function fit(net: Net, dataset: Dataset, options: FitOptions = {}):
   // Losses of steps queued before fit are not this epoch's.
   await net.losses();
   const random = new Random(seed);
+  // Each shuffled epoch draws one permutation of the dataset from `random`: skip those of the epochs already trained.
+  if (shuffle) for (let epoch = 1; epoch <= initialEpoch; epoch++) permutation(dataset.count, random);
   const reports: EpochReport[] = [];
   let lastTurn = now();
-  for (let epoch = 1; epoch <= epochs; epoch++) {
+  for (let epoch = initialEpoch + 1; epoch <= epochs; epoch++) {
     const started = now();
     for (const batch of dataset.batches(net.batchSize, { shuffle, random, dropLast: true })) {
       await net.step(batch.inputs, batch.labels);

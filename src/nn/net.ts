@@ -5,6 +5,7 @@ import type { Engine } from '../engine.js';
 import { EngineError } from '../errors.js';
 import type { Shape } from '../tensor-meta.js';
 import { BatchRing } from './batch-ring.js';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint-file.js';
 import { Checkpoints } from './checkpoints.js';
 import type { NetBlueprint } from './compile.js';
 import { diagnoseNonFinite } from './diagnose.js';
@@ -243,6 +244,25 @@ export class Net {
   async saveSafetensors(): Promise<Uint8Array> {
     const values = await this.stateDict();
     return this.stateAccess.toSafetensors(values);
+  }
+
+  /**
+   * Everything training continues from, as one safetensors file: parameters, buffers, masks, optimizer state, the step
+   * count and the current learning rates (see src/nn/checkpoint-file.ts). loadCheckpoint on a net compiled the same way
+   * continues bit for bit.
+   */
+  async saveCheckpoint(): Promise<Uint8Array> {
+    this.checkAlive('saveCheckpoint');
+    return saveCheckpoint({ backend: this.backend, blueprint: this.blueprint, state: this.state, queue: this.queue });
+  }
+
+  /**
+   * Restores a saveCheckpoint file, steps and learning rates included. A checkpoint of another model or optimizer, or
+   * unreadable bytes, give an error naming what differs, and nothing is loaded. Losses not yet taken are dropped.
+   */
+  async loadCheckpoint(bytes: Uint8Array): Promise<void> {
+    this.checkAlive('loadCheckpoint');
+    return loadCheckpoint({ backend: this.backend, blueprint: this.blueprint, state: this.state, queue: this.queue }, bytes);
   }
 
   /**

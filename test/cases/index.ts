@@ -26,6 +26,7 @@ import { parityGroup } from './parity.js';
 import { layerGradientsGroup } from './layer_gradients.js';
 import { netErrorsGroup } from './net_errors.js';
 import { netGroup } from './net.js';
+import { checkpointResumeGroup } from './checkpoint_resume.js';
 import { emergencePruneGroup } from './emergence_prune.js';
 import { emergenceValueGroup } from './emergence_value.js';
 import { emergenceInitGroup } from './emergence_init.js';
@@ -62,6 +63,7 @@ export const groups: TestGroup[] = [
   layerGradientsGroup,
   netErrorsGroup,
   netGroup,
+  checkpointResumeGroup,
   emergenceInitGroup,
   emergenceValueGroup,
   emergencePruneGroup,

@@ -10,13 +10,24 @@ const cli = (...args: string[]) =>
   spawnSync(process.execPath, [join(root, 'bin/emergence.mjs'), ...args], { cwd: root, encoding: 'utf8', env: { ...process.env } });
 
 describe('emergence CLI', () => {
-  it('lists the commands, experiment and report marked as not yet available', () => {
+  it('lists the commands, and the experiments under experiment', () => {
     const run = cli('--help');
     expect(run.status).toBe(0);
     for (const command of ['train', 'measure', 'bench', 'experiment', 'report']) expect(run.stdout).toContain(command);
-    const experiment = cli('experiment', 'init-comparison');
-    expect(experiment.status).toBe(2);
-    expect(experiment.stderr).toContain('not yet available');
+    const list = cli('experiment');
+    expect(list.status).toBe(2);
+    expect(list.stderr).toContain('init-comparison');
+    const unknown = cli('experiment', 'init-comparsion');
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain("unknown experiment 'init-comparsion'");
+  });
+
+  it("experiment <name> --help shows its settings with each scale's value, and the common options", () => {
+    const run = cli('experiment', 'init-comparison', '--help');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain('usage: emergence experiment init-comparison');
+    expect(run.stdout).toMatch(/--hidden W,W,W .*\[test "32,32,32", default "512,512,512", paper "1024,1024,1024"\]/);
+    for (const option of ['--scale', '--out', '--resume', '--help', '--backend', '--seed', '--json']) expect(run.stdout).toContain(option);
   });
 
   it.each(['train', 'measure', 'bench'])('%s --help shows its options and the common ones', (command) => {
@@ -48,6 +59,23 @@ describe('emergence CLI', () => {
     // 8 Adam steps on 512 MNIST samples lift the MLP well above chance (measured: 75%).
     expect(result.testAccuracy).toBeGreaterThan(0.4);
     expect(run.stderr).toContain('batch 8/8');
+  });
+
+  it('train --checkpoint then --resume continues to the same figures as one uninterrupted run', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'emergence-cli-')), 'mlp.ckpt');
+    const common = ['--limit', '512', '--batch', '64', '--backend', 'wasm', '--json'];
+    const straight = JSON.parse(cli('train', '--epochs', '2', ...common).stdout);
+    const first = cli('train', '--epochs', '1', '--checkpoint', file, ...common);
+    expect(first.status, first.stderr).toBe(0);
+    const resumed = cli('train', '--epochs', '2', '--checkpoint', file, '--resume', ...common);
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toContain('resuming from');
+    const figures = (result: { epochs: { epoch: number; loss: number; validation: unknown }[] }) =>
+      result.epochs.map(({ epoch, loss, validation }) => ({ epoch, loss, validation }));
+    expect(figures(JSON.parse(resumed.stdout))).toEqual(figures(straight));
+    const other = cli('train', '--epochs', '2', '--lr', '0.01', '--checkpoint', file, '--resume', ...common);
+    expect(other.status).toBe(1);
+    expect(other.stderr).toContain('written with other settings: lr 0.001 (now 0.01)');
   });
 
   it('measure --json gives E and per-layer n and a', () => {
