@@ -1,12 +1,16 @@
 // Every experiment `emergence experiment <name>` can run, in EMERGENCE.md section 7's order.
 import type { ExperimentDefinition, ExperimentSettings } from './types.js';
 import { initComparisonExperiment } from './init-comparison.js';
+import { cnnStoppingExperiment } from './cnn-stopping.js';
+import { alphaSweepExperiment } from './alpha-sweep.js';
 
 type AnyExperiment = ExperimentDefinition<ExperimentSettings>;
 
 /** Registered experiments (one import and one entry per experiment file). */
 const registered: AnyExperiment[] = [
   initComparisonExperiment as AnyExperiment,
+  cnnStoppingExperiment as AnyExperiment,
+  alphaSweepExperiment as AnyExperiment,
 ];
 
 export const EXPERIMENTS: readonly AnyExperiment[] = registered.sort((a, b) => a.number - b.number);
