@@ -139,4 +139,16 @@ describe('experiment runner (init-comparison, test scale, wasm)', () => {
     expect(report.status, report.stderr).toBe(0);
     expect(report.stdout).toContain('report.html');
   });
+
+  it('runs under Deno with the same launcher (deno run -A bin/emergence.mjs)', () => {
+    const dir = join(temporary(), 'run');
+    const deno = join(root, 'node_modules/.bin/deno');
+    const args = ['experiment', 'init-comparison', '--scale', 'test', '--backend', 'wasm', '--epochs', '1', '--seeds', '1', '--out', dir, '--json'];
+    const run = spawnSync(deno, ['run', '-A', join(root, 'bin/emergence.mjs'), ...args], { cwd: root, encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    const printed = JSON.parse(run.stdout) as RunResults;
+    expect(printed.status).toBe('complete');
+    expect(printed.environment.runtime).toBe('deno');
+    expect(existsSync(join(dir, 'report.html'))).toBe(true);
+  });
 });
