@@ -20,6 +20,10 @@ const RUN_OPTIONS: OptionSpecs = {
   threshold: { kind: 'number', value: 'X', help: 'activity threshold of a node (default 0.05)' },
   statistic: { kind: 'choice', choices: ['mean', 'fraction'], help: 'per-node statistic compared with the threshold (default mean)' },
   probe: { kind: 'integer', value: 'N', help: 'probe samples for E: the first N of the test split (default 1000)' },
+  'keep-checkpoints': {
+    kind: 'flag',
+    help: 'keep checkpoints/ after the run (then --resume on the finished folder recomputes its results without training)',
+  },
   ...COMMON_OPTIONS,
 };
 
@@ -106,6 +110,7 @@ export async function experimentCommand(argv: readonly string[], io: CliIo): Pro
     progress: { write: io.stderr, interactive: io.interactive, ...(io.columns ? { columns: io.columns } : {}) },
     onInterrupt: io.onInterrupt,
     command,
+    keepCheckpoints: Boolean(options['keep-checkpoints']),
   });
   if (options.json) io.stdout(`${JSON.stringify(results, null, 2)}\n`);
   else io.stdout(formatResults(results, dir));

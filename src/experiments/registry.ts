@@ -3,6 +3,9 @@ import type { ExperimentDefinition, ExperimentSettings } from './types.js';
 import { initComparisonExperiment } from './init-comparison.js';
 import { cnnStoppingExperiment } from './cnn-stopping.js';
 import { alphaSweepExperiment } from './alpha-sweep.js';
+import { vggExperiment } from './vgg.js';
+import { pruningExperiment } from './pruning.js';
+import { transferExperiment } from './transfer.js';
 
 type AnyExperiment = ExperimentDefinition<ExperimentSettings>;
 
@@ -11,6 +14,9 @@ const registered: AnyExperiment[] = [
   initComparisonExperiment as AnyExperiment,
   cnnStoppingExperiment as AnyExperiment,
   alphaSweepExperiment as AnyExperiment,
+  vggExperiment as AnyExperiment,
+  pruningExperiment as AnyExperiment,
+  transferExperiment as AnyExperiment,
 ];
 
 export const EXPERIMENTS: readonly AnyExperiment[] = registered.sort((a, b) => a.number - b.number);

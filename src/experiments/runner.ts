@@ -95,6 +95,15 @@ export async function runExperiment(name: string, options: RunOptions): Promise<
     if (config.experiment !== name) {
       throw new Error(`${files.dir}/config.json: the folder holds a run of '${config.experiment}', not '${name}'`);
     }
+    const previous = await files.readText('results.json');
+    const finishedWithoutCheckpoints =
+      previous !== undefined && (JSON.parse(previous) as RunResults).status === 'complete' && !(await files.readText('checkpoints/.kept'));
+    if (finishedWithoutCheckpoints) {
+      throw new Error(
+        `${files.dir}: the run is complete and its checkpoints were removed, so there is nothing to resume; ` +
+          `'emergence report ${files.dir}' redraws its report (run with --keep-checkpoints to allow recomputing results)`,
+      );
+    }
   } else {
     if (existing !== undefined) {
       throw new Error(`${files.dir}: already holds a run (config.json); resume it or choose another folder`);
@@ -184,6 +193,9 @@ export async function runExperiment(name: string, options: RunOptions): Promise<
     }
     if (status === 'complete' && !options.keepCheckpoints) {
       for (const checkpoint of context.checkpointFiles()) await files.remove(checkpoint);
+      await files.remove('checkpoints/.kept');
+    } else if (status === 'complete') {
+      await files.write('checkpoints/.kept', 'checkpoints kept: --resume recomputes the results from them\n');
     }
     return results;
   } finally {

@@ -143,7 +143,21 @@ describe('experiment runner (init-comparison, test scale, wasm)', () => {
   it('runs under Deno with the same launcher (deno run -A bin/emergence.mjs)', () => {
     const dir = join(temporary(), 'run');
     const deno = join(root, 'node_modules/.bin/deno');
-    const args = ['experiment', 'init-comparison', '--scale', 'test', '--backend', 'wasm', '--epochs', '1', '--seeds', '1', '--out', dir, '--json'];
+    const args = [
+      'experiment',
+      'init-comparison',
+      '--scale',
+      'test',
+      '--backend',
+      'wasm',
+      '--epochs',
+      '1',
+      '--seeds',
+      '1',
+      '--out',
+      dir,
+      '--json',
+    ];
     const run = spawnSync(deno, ['run', '-A', join(root, 'bin/emergence.mjs'), ...args], { cwd: root, encoding: 'utf8' });
     expect(run.status, run.stderr).toBe(0);
     const printed = JSON.parse(run.stdout) as RunResults;
