@@ -1,8 +1,8 @@
 // `alpha-sweep` at scale 'test' on wasm: alpha 1 is plain Kaiming, E at init per alpha, the rule of eq. 11, rows per run, layer rates.
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { temporaryDir } from '../support/temporary.js';
 import { createEngine, data, emergence, experiments, nn, parseMetricsCsv } from 'emergence-engine';
 import type { MetricsRow, RunResults } from 'emergence-engine';
 
@@ -16,7 +16,7 @@ describe('experiment alpha-sweep (scale test, wasm)', () => {
   let rows: MetricsRow[];
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'alpha-sweep-'));
+    dir = temporaryDir('alpha-sweep-');
     results = await experiments.run('alpha-sweep', { scale: 'test', backend: 'wasm', dir, seed: 0 });
     rows = parseMetricsCsv(readFileSync(join(dir, 'metrics.csv'), 'utf8'));
   });

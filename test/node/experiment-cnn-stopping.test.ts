@@ -1,8 +1,8 @@
 // `cnn-stopping` at scale 'test' on wasm: E per epoch in the rows, and the stop points and their cost recomputed from the recorded E.
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { temporaryDir } from '../support/temporary.js';
 import { emergence, experiments, parseMetricsCsv } from 'emergence-engine';
 import type { MetricsRow, RunResults } from 'emergence-engine';
 
@@ -47,7 +47,7 @@ describe('experiment cnn-stopping (scale test, wasm)', () => {
   let runs: RunDetails[];
 
   beforeAll(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cnn-stopping-'));
+    const dir = temporaryDir('cnn-stopping-');
     results = await experiments.run('cnn-stopping', {
       scale: 'test',
       backend: 'wasm',

@@ -1,8 +1,8 @@
 // `pruning` at scale 'test' on wasm: copies start from the baseline's weights, exact pruned counts that stay pruned, relative E over the right counts, verdicts recomputed from the rows.
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { temporaryDir } from '../support/temporary.js';
 import { experiments, parseMetricsCsv } from 'emergence-engine';
 import type { MetricsRow, RunResults } from 'emergence-engine';
 
@@ -63,7 +63,7 @@ describe('experiment pruning (scale test, wasm)', () => {
   let details: Details;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'pruning-'));
+    dir = temporaryDir('pruning-');
     results = await experiments.run('pruning', { scale: 'test', backend: 'wasm', dir, seed: 0 });
     rows = parseMetricsCsv(readFileSync(join(dir, 'metrics.csv'), 'utf8'));
     details = results.details as unknown as Details;

@@ -1,14 +1,14 @@
 // The experiment runner on init-comparison at test scale: the run folder's files, Ctrl-C then --resume equal to one
 // uninterrupted run (same batches, same weights, same E), settings checks, and the CLI end to end.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { experiments, parseMetricsCsv, type RunConfig, type RunResults } from 'emergence-engine';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { temporaryDir } from '../support/temporary.js';
 
 const root = join(import.meta.dirname, '../..');
-const temporary = () => mkdtempSync(join(tmpdir(), 'emergence-run-'));
+const temporary = () => temporaryDir('emergence-run-');
 /** Two epochs per net so that a resume can start in the middle of a training run. */
 const settings = { epochs: 2 };
 

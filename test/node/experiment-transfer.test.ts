@@ -1,8 +1,8 @@
 // `transfer` at scale 'test' on wasm: the copies carry the pretrained weights, the random-init nets the seed's initial draw, exact pruned counts, verdicts recomputed from the rows.
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { temporaryDir } from '../support/temporary.js';
 import { createEngine, data, emergence, experiments, nn, parseMetricsCsv } from 'emergence-engine';
 import type { MetricsRow, RunResults } from 'emergence-engine';
 
@@ -34,7 +34,7 @@ describe('experiment transfer (scale test, wasm)', () => {
   let details: Details;
 
   beforeAll(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'transfer-'));
+    const dir = temporaryDir('transfer-');
     results = await experiments.run('transfer', { scale: 'test', backend: 'wasm', dir, seed: 0 });
     rows = parseMetricsCsv(readFileSync(join(dir, 'metrics.csv'), 'utf8'));
     details = results.details as unknown as Details;

@@ -1,12 +1,12 @@
 // Experiment 2 (vgg) at test scale on wasm: 16 conv layers measured, E at init equal to emergence.value over the recorded
 // n and a, BN and plain nets from one draw measuring alike at init, the init's factors, divergence recorded as a result.
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { emergence, experiments, parseMetricsCsv, type RunResults } from 'emergence-engine';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { temporaryDir } from '../support/temporary.js';
 
-const temporary = () => mkdtempSync(join(tmpdir(), 'emergence-vgg-'));
+const temporary = () => temporaryDir('emergence-vgg-');
 
 /** VGG-19's conv channels at width 1/16 (the test scale): 64..512 scaled, at least 1. */
 const CHANNELS = [64, 64, 128, 128, 256, 256, 256, 256, 512, 512, 512, 512, 512, 512, 512, 512].map((c) => Math.round(c / 16));
