@@ -3,6 +3,7 @@ import type { BackendKind } from '../backend/backend.js';
 import { EXPERIMENTS, experimentByName } from '../experiments/registry.js';
 import { nodeRunFiles } from '../experiments/run-files.js';
 import { runExperiment } from '../experiments/runner.js';
+import { optionName } from '../experiments/settings-checks.js';
 import { SCALES, type ExperimentSettings, type RunResults, type Scale, type Statistic } from '../experiments/types.js';
 import { writeReport } from '../report/index.js';
 import type { NodeStatistic } from '../ops/defs.js';
@@ -27,8 +28,6 @@ const RUN_OPTIONS: OptionSpecs = {
   ...COMMON_OPTIONS,
 };
 
-const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-
 const LIST = EXPERIMENTS.map((e) => `  ${e.name.padEnd(18)}${e.number}. ${e.title}`).join('\n');
 
 export const EXPERIMENT_USAGE = `usage: emergence experiment <name> [options]
@@ -50,7 +49,7 @@ function experimentUsage(name: string): { usage: string; specs: OptionSpecs } {
   const own: OptionSpecs = {};
   for (const [key, spec] of Object.entries(definition.options)) {
     const values = SCALES.map((scale) => `${scale} ${JSON.stringify(definition.scales[scale][key])}`).join(', ');
-    own[kebab(key)] = { ...spec, help: `${spec.help} [${values}]` };
+    own[optionName(key)] = { ...spec, help: `${spec.help} [${values}]` };
   }
   const specs = { ...own, ...RUN_OPTIONS };
   const scaling = SCALES.map((scale) => `  ${scale}: ${definition.scaling[scale]}`).join('\n');
@@ -86,7 +85,7 @@ export async function experimentCommand(argv: readonly string[], io: CliIo): Pro
   const definition = experimentByName(name);
   const settings: ExperimentSettings = {};
   for (const key of Object.keys(definition.options)) {
-    const value = options[kebab(key)];
+    const value = options[optionName(key)];
     if (value !== undefined) settings[key] = value as ExperimentSettings[string];
   }
   if (options.resume !== undefined && (options.out !== undefined || options.scale !== undefined || Object.keys(settings).length > 0)) {

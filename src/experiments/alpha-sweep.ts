@@ -3,8 +3,10 @@ import { emergence } from '../emergence/index.js';
 import type { InitReport } from '../emergence/init.js';
 import type { DatasetName } from '../data/catalog.js';
 import type { Net } from '../nn/net.js';
+import { batchSizeOption, compileClassifier, imageLimitOption, meanEarlyLoss, plural, round, sampleLimit, seedsOption } from './common.js';
 import { mlp, parseWidths } from './models.js';
-import { formatScientific, formatStatistic, statistic } from './stats.js';
+import { SettingsCheck } from './settings-checks.js';
+import { formatPercent, formatScientific, formatStatistic, statistic } from './stats.js';
 import type {
   ExperimentContext,
   ExperimentDefinition,
@@ -44,6 +46,8 @@ export type AlphaSweepSettings = {
   seeds: number;
 };
 
+const DATASETS: readonly DatasetName[] = ['mnist', 'fashion-mnist', 'cifar10'];
+
 const summary =
   'Emergence-promoting initialization (seed 1, eq. 8: Kaiming, then layer l scaled by alpha^k_l) of an MLP with 3 hidden ' +
   "layers on MNIST for every alpha of a sweep (alpha 1 is plain Kaiming), trained with Adam at the paper's lr 1e-3 and at " +
@@ -61,18 +65,18 @@ export const alphaSweepExperiment: ExperimentDefinition<AlphaSweepSettings> = {
   options: {
     alphas: { kind: 'numbers', value: 'A,B,...', help: 'alphas to sweep, comma-separated (1 = plain Kaiming)' },
     hidden: { kind: 'string', value: 'W,W,W', help: 'hidden widths of the MLP (the paper: 3 hidden layers, widths unstated)' },
-    dataset: { kind: 'choice', choices: ['mnist', 'fashion-mnist', 'cifar10'], help: 'data set (default mnist)' },
+    dataset: { kind: 'choice', choices: DATASETS, help: 'data set (default mnist)' },
     lr: { kind: 'number', value: 'LR', help: "Adam's learning rate of the main sweep (the paper: 1e-3)" },
     lr2: { kind: 'number', value: 'LR', help: 'the second learning rate, where the rule of eq. 11 is tested (default 1e-4)' },
     alpha0: { kind: 'number', value: 'A', help: "the rule's reference alpha at --lr (the paper: 2)" },
-    batchSize: { kind: 'integer', value: 'N', help: 'samples per step (the paper: 128)' },
+    batchSize: batchSizeOption('the paper: 128'),
     epochs: { kind: 'integer', value: 'N', help: 'epochs per run' },
-    trainLimit: { kind: 'integer', value: 'N', help: 'training images: the first N (0: all)' },
-    testLimit: { kind: 'integer', value: 'N', help: 'test images: the first N (0: all)' },
+    trainLimit: imageLimitOption('training'),
+    testLimit: imageLimitOption('test'),
     lossEvery: { kind: 'integer', value: 'K', help: 'record the mean loss of every K steps' },
     earlySteps: { kind: 'integer', value: 'K', help: 'the early-loss column averages the first K steps' },
     layerRatesAlpha: { kind: 'number', value: 'A', help: 'alpha of a series with layer-wise learning rates (0: no such series)' },
-    seeds: { kind: 'integer', value: 'N', help: 'seeds per alpha (seed, seed+1, ...)' },
+    seeds: seedsOption({ per: 'per alpha' }),
   },
   scales: {
     test: {
@@ -138,35 +142,21 @@ export const alphaSweepExperiment: ExperimentDefinition<AlphaSweepSettings> = {
       'and 1e-4; the paper states no sweep grid, seeds or epoch count for the alpha claims.',
   },
   validate(settings) {
-    const { alphas, lr, lr2, alpha0, layerRatesAlpha } = settings;
+    const check = new SettingsCheck('alpha-sweep', settings);
+    const { alphas, lr, lr2, layerRatesAlpha } = settings;
     if (!Array.isArray(alphas) || alphas.length < 1 || alphas.some((a) => !(Number.isFinite(a) && a > 0))) {
-      throw new Error(`--alphas takes positive numbers, e.g. 1,1.5,2,3,4,6,8; got ${String(alphas)}`);
+      check.reject('alphas', 'positive numbers, e.g. 1,1.5,2,3,4,6,8');
     }
-    if (new Set(alphas).size !== alphas.length) throw new Error(`--alphas lists a value twice: ${alphas.join(',')}`);
-    for (const [name, value] of [
-      ['lr', lr],
-      ['lr2', lr2],
-      ['alpha0', alpha0],
-    ] as const) {
-      if (!(Number.isFinite(value) && value > 0)) throw new Error(`--${name} takes a positive number, got ${String(value)}`);
-    }
+    if (new Set(alphas).size !== alphas.length) check.fail(`--alphas lists a value twice: ${alphas.join(',')}`);
+    check.positiveNumbers('lr', 'lr2', 'alpha0');
     if (!(Number.isFinite(layerRatesAlpha) && layerRatesAlpha >= 0)) {
-      throw new Error(`--layer-rates-alpha takes a positive number, or 0 for no layer-wise series; got ${String(layerRatesAlpha)}`);
+      check.reject('layerRatesAlpha', 'a positive number, or 0 for no layer-wise series');
     }
-    if (lr2 === lr) throw new Error(`--lr2 must differ from --lr (both ${lr}): the rule of eq. 11 compares two learning rates`);
+    if (lr2 === lr) check.fail(`--lr2 must differ from --lr (both ${lr}): the rule of eq. 11 compares two learning rates`);
     parseWidths('hidden', settings.hidden);
-    for (const name of ['batchSize', 'epochs', 'lossEvery', 'earlySteps', 'seeds'] as const) {
-      const value = settings[name];
-      if (!Number.isSafeInteger(value) || value < 1) throw new Error(`--${kebab(name)} takes a positive integer, got ${String(value)}`);
-    }
-    for (const name of ['trainLimit', 'testLimit'] as const) {
-      const value = settings[name];
-      if (!Number.isSafeInteger(value) || value < 0)
-        throw new Error(`--${kebab(name)} takes an integer >= 0 (0: all), got ${String(value)}`);
-    }
-    if (!['mnist', 'fashion-mnist', 'cifar10'].includes(settings.dataset)) {
-      throw new Error(`--dataset takes mnist, fashion-mnist or cifar10, got '${settings.dataset}'`);
-    }
+    check.positiveIntegers('batchSize', 'epochs', 'lossEvery', 'earlySteps', 'seeds');
+    check.sampleLimits('trainLimit', 'testLimit');
+    check.oneOf('dataset', DATASETS);
   },
   run: runAlphaSweep,
 };
@@ -185,9 +175,8 @@ interface RunFigures {
 async function runAlphaSweep(ctx: ExperimentContext, settings: AlphaSweepSettings): Promise<ExperimentOutcome> {
   const hidden = parseWidths('hidden', settings.hidden);
   const dataset = settings.dataset as DatasetName;
-  const limit = (n: number): { limit?: number } => (n > 0 ? { limit: n } : {});
-  const train = await ctx.data(dataset, 'train', limit(settings.trainLimit));
-  const test = await ctx.data(dataset, 'test', limit(settings.testLimit));
+  const train = await ctx.data(dataset, 'train', sampleLimit(settings.trainLimit));
+  const test = await ctx.data(dataset, 'test', sampleLimit(settings.testLimit));
   const weightLayerCount = hidden.length + 1;
   const ruleAlpha = emergence.alphaForLearningRate(settings.lr2, weightLayerCount, { alpha0: settings.alpha0, lr0: settings.lr });
   const seeds = Array.from({ length: settings.seeds }, (_, i) => ctx.seed + i);
@@ -196,12 +185,10 @@ async function runAlphaSweep(ctx: ExperimentContext, settings: AlphaSweepSetting
   const figures: RunFigures[] = [];
   const initReports: Record<string, JsonValue> = {};
   const compileNet = (seed: number, lr: number, groups?: { params: string[]; lr: number }[]): Promise<Net> =>
-    ctx.engine.compile(mlp(train.features, hidden, train.classes.length), {
-      inputShape: train.shape,
+    compileClassifier(ctx, mlp(train.features, hidden, train.classes.length), train, {
       batchSize: settings.batchSize,
-      loss: 'cross-entropy',
       optimizer: { name: 'adam', lr, ...(groups ? { groups } : {}) },
-      init: { name: 'kaiming-normal' },
+      init: 'kaiming-normal',
       seed,
     });
 
@@ -289,14 +276,13 @@ function runFigures(rows: readonly MetricsRow[], alpha: number, lr: number, seed
   const epochs = rows.filter((row) => row.kind === 'epoch');
   const initial = epochs.find((row) => row.epoch === 0);
   const last = epochs.at(-1);
-  const steps = rows.filter((row) => row.kind === 'steps' && row.step <= earlySteps && row.loss !== undefined);
   return {
     alpha,
     lr,
     seed,
     EAtInit: initial?.E !== undefined ? Number(BigInt(initial.E)) : NaN,
     log10EAtInit: initial?.log10E ?? NaN,
-    earlyLoss: steps.length > 0 ? steps.reduce((sum, row) => sum + row.loss!, 0) / steps.length : NaN,
+    earlyLoss: meanEarlyLoss(rows, earlySteps),
     accuracy: last?.testAccuracy ?? NaN,
   };
 }
@@ -349,7 +335,7 @@ function risesThenFalls(rows: readonly AlphaRow[], lr: number, alphas: readonly 
   const verdict = interior && clear(first) && clear(last) ? 'agrees' : 'differs';
   const pp = (x: number): string => (100 * x).toFixed(2);
   const ours =
-    `best alpha ${best.alpha} (${formatStatistic(best.accuracy, 2, '%', 100)}); alpha ${first.alpha}: ${pp(first.accuracy.mean)}%, ` +
+    `best alpha ${best.alpha} (${formatPercent(best.accuracy)}); alpha ${first.alpha}: ${pp(first.accuracy.mean)}%, ` +
     `alpha ${last.alpha}: ${pp(last.accuracy.mean)}%`;
   return {
     quantity,
@@ -382,7 +368,6 @@ function summarize(
   const sortedAlphas = [...alphas].sort((a, b) => a - b);
   const atLr = byAlpha(figures, lr, sortedAlphas);
   const atLr2 = byAlpha(figures, lr2, sortedAlphas);
-  const pct = (s: Statistic): string => formatStatistic(s, 2, '%', 100);
 
   const initTable: ResultTable = {
     title: `E at initialization vs alpha (hidden layers ${hidden.join('-')}, the run's convention; same weights at both learning rates)`,
@@ -398,15 +383,14 @@ function summarize(
       ];
     }),
   };
-  const epochsText = `${settings.epochs} epoch${settings.epochs === 1 ? '' : 's'}`;
   const accuracyTable: ResultTable = {
-    title: `Test accuracy after ${epochsText} and mean loss over the first ${settings.earlySteps} steps, by alpha`,
+    title: `Test accuracy after ${plural(settings.epochs, 'epoch')} and mean loss over the first ${settings.earlySteps} steps, by alpha`,
     columns: ['alpha', `accuracy, lr ${lr}`, `early loss, lr ${lr}`, `accuracy, lr ${lr2}`, `early loss, lr ${lr2}`],
     rows: sortedAlphas.map((alpha, i) => [
       alpha,
-      pct(atLr[i].accuracy),
+      formatPercent(atLr[i].accuracy),
       formatStatistic(atLr[i].earlyLoss, 4),
-      pct(atLr2[i].accuracy),
+      formatPercent(atLr2[i].accuracy),
       formatStatistic(atLr2[i].earlyLoss, 4),
     ]),
   };
@@ -416,8 +400,8 @@ function summarize(
     title: `The learning-rate rule (eq. 11): alpha = ${settings.alpha0} * (${lr} / lr)^(1/N), N = ${weightLayerCount} weight layers`,
     columns: ['lr', "rule's alpha", 'best alpha in the sweep', 'its accuracy'],
     rows: [
-      [lr, settings.alpha0, best?.alpha ?? 'n/a', best ? pct(best.accuracy) : 'n/a'],
-      [lr2, round(ruleAlpha, 3), best2?.alpha ?? 'n/a', best2 ? pct(best2.accuracy) : 'n/a'],
+      [lr, settings.alpha0, best?.alpha ?? 'n/a', best ? formatPercent(best.accuracy) : 'n/a'],
+      [lr2, round(ruleAlpha, 3), best2?.alpha ?? 'n/a', best2 ? formatPercent(best2.accuracy) : 'n/a'],
     ],
   };
   const tables = [initTable, accuracyTable, ruleTable];
@@ -429,10 +413,10 @@ function summarize(
       rows: [
         [
           'layer-wise lr',
-          pct(statistic(layerRateFigures.map((f) => f.accuracy))),
+          formatPercent(statistic(layerRateFigures.map((f) => f.accuracy))),
           formatStatistic(statistic(layerRateFigures.map((f) => f.earlyLoss)), 4),
         ],
-        ...(plain ? [['one lr', pct(plain.accuracy), formatStatistic(plain.earlyLoss, 4)]] : []),
+        ...(plain ? [['one lr', formatPercent(plain.accuracy), formatStatistic(plain.earlyLoss, 4)]] : []),
       ],
     });
   }
@@ -444,7 +428,7 @@ function summarize(
     comparisons.push({
       quantity: `alpha = 2 is a good choice at lr ${lr}`,
       paper: 2,
-      ours: `alpha 2: ${pct(atTwo.accuracy)}; best alpha ${best.alpha}: ${pct(best.accuracy)}`,
+      ours: `alpha 2: ${formatPercent(atTwo.accuracy)}; best alpha ${best.alpha}: ${formatPercent(best.accuracy)}`,
       verdict: best.accuracy.mean - atTwo.accuracy.mean <= margin ? 'agrees' : 'differs',
       note: "rule: agrees when alpha 2's mean accuracy is within the sum of the two stds of the best alpha's (exactly the best with 1 seed)",
     });
@@ -467,7 +451,7 @@ function summarize(
     comparisons.push({
       quantity: `alpha by eq. 11 at lr ${lr2} vs the best alpha of the sweep`,
       paper: `alpha0 ${settings.alpha0} at ${lr} gives ${round(emergence.alphaForLearningRate(lr2, 2, { alpha0: settings.alpha0, lr0: lr }), 2)} for a two-layer net`,
-      ours: `rule for N = ${weightLayerCount}: ${round(ruleAlpha, 3)}; best alpha at lr ${lr2}: ${best2.alpha} (${pct(best2.accuracy)})`,
+      ours: `rule for N = ${weightLayerCount}: ${round(ruleAlpha, 3)}; best alpha at lr ${lr2}: ${best2.alpha} (${formatPercent(best2.accuracy)})`,
       verdict: near ? 'agrees' : 'differs',
       note:
         `rule: agrees when the rule's alpha lies strictly between the sweep's neighbours of the best alpha (${low}..${high === Infinity ? '∞' : high}); ` +
@@ -547,12 +531,4 @@ function figuresJson(f: RunFigures): JsonValue {
 
 function formatFactor(factor: number): string {
   return Number.isInteger(factor) ? String(factor) : factor >= 1 ? factor.toFixed(3) : `1/${round(1 / factor, 3)}`;
-}
-
-function round(x: number, digits: number): number {
-  return Number(x.toFixed(digits));
-}
-
-function kebab(name: string): string {
-  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }

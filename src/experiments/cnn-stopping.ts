@@ -3,8 +3,10 @@ import type { DatasetName } from '../data/catalog.js';
 import { emergence } from '../emergence/index.js';
 import type { EmergenceStopRule } from '../emergence/track.js';
 import type { NodeStatistic } from '../ops/defs.js';
+import { batchSizeOption, compileClassifier, imageLimitOption, optimizerOf, sampleLimit, seedsOption } from './common.js';
 import { smallCnn } from './models.js';
-import { formatScientific, formatStatistic, statistic } from './stats.js';
+import { parseDatasetList, SettingsCheck } from './settings-checks.js';
+import { formatPercent, formatScientific, formatStatistic, statistic } from './stats.js';
 import type {
   ExperimentContext,
   ExperimentDefinition,
@@ -36,6 +38,7 @@ export type CnnStoppingSettings = {
 };
 
 const DATASETS: readonly DatasetName[] = ['mnist', 'fashion-mnist', 'cifar10'];
+const OPTIMIZERS = ['adam', 'sgd'] as const;
 
 /** The seed's figure (seed 2, section 4.4). */
 const PAPER_E_EPOCH_1 = 634398;
@@ -57,10 +60,10 @@ export const cnnStoppingExperiment: ExperimentDefinition<CnnStoppingSettings> = 
   options: {
     datasets: { kind: 'string', value: 'A,B', help: 'data sets, comma-separated: mnist, fashion-mnist, cifar10 (default mnist,cifar10)' },
     epochs: { kind: 'integer', value: 'N', help: 'epochs per data set and seed (every one is trained; the stop is computed)' },
-    trainLimit: { kind: 'integer', value: 'N', help: 'training images per data set: the first N (0: all; CIFAR-10 here: 8,068)' },
-    testLimit: { kind: 'integer', value: 'N', help: 'test images per data set: the first N (0: all)' },
-    batchSize: { kind: 'integer', value: 'N', help: 'samples per step' },
-    optimizer: { kind: 'choice', choices: ['adam', 'sgd'], help: 'optimizer (the paper does not say; default adam)' },
+    trainLimit: imageLimitOption('training', { of: 'per data set', zero: 'all; CIFAR-10 here: 8,068' }),
+    testLimit: imageLimitOption('test', { of: 'per data set' }),
+    batchSize: batchSizeOption(),
+    optimizer: { kind: 'choice', choices: OPTIMIZERS, help: 'optimizer (the paper does not say; default adam)' },
     lr: { kind: 'number', value: 'LR', help: 'learning rate (the paper does not say for the CNN; default 1e-3)' },
     patience: { kind: 'integer', value: 'N', help: "the stopping rules' patience: measurements in a row (default 1)" },
     belowPeakFraction: { kind: 'number', value: 'F', help: 'variant rule: stop once E < F x its peak so far (default 0.01)' },
@@ -69,7 +72,7 @@ export const cnnStoppingExperiment: ExperimentDefinition<CnnStoppingSettings> = 
       value: 'PP',
       help: 'a gain after the stop below PP percentage points is "no significant improvement" (default 0.5)',
     },
-    seeds: { kind: 'integer', value: 'N', help: 'seeds per data set (seed, seed+1, ...)' },
+    seeds: seedsOption({ per: 'per data set' }),
   },
   scales: {
     test: {
@@ -123,40 +126,19 @@ export const cnnStoppingExperiment: ExperimentDefinition<CnnStoppingSettings> = 
       'for section 4.4: ours is the small CNN of issue 3, Adam at lr 1e-3, batch 128.',
   },
   validate(settings) {
-    parseDatasets(settings.datasets);
-    for (const name of ['epochs', 'batchSize', 'patience', 'seeds'] as const) {
-      const value = settings[name];
-      if (!Number.isSafeInteger(value) || value < 1) throw new Error(`--${kebab(name)} takes a positive integer, got ${String(value)}`);
-    }
-    for (const name of ['trainLimit', 'testLimit'] as const) {
-      const value = settings[name];
-      if (!Number.isSafeInteger(value) || value < 0)
-        throw new Error(`--${kebab(name)} takes an integer >= 0 (0: all), got ${String(value)}`);
-    }
-    if (settings.optimizer !== 'adam' && settings.optimizer !== 'sgd') {
-      throw new Error(`--optimizer takes adam or sgd, got '${settings.optimizer}'`);
-    }
-    if (!(Number.isFinite(settings.lr) && settings.lr > 0)) throw new Error(`--lr takes a positive number, got ${String(settings.lr)}`);
-    if (!(settings.belowPeakFraction > 0 && settings.belowPeakFraction < 1)) {
-      throw new Error(`--below-peak-fraction takes a number in (0, 1), got ${String(settings.belowPeakFraction)}`);
-    }
+    const check = new SettingsCheck('cnn-stopping', settings);
+    parseDatasetList('cnn-stopping', settings.datasets, DATASETS);
+    check.positiveIntegers('epochs', 'batchSize', 'patience', 'seeds');
+    check.sampleLimits('trainLimit', 'testLimit');
+    check.oneOf('optimizer', OPTIMIZERS);
+    check.positiveNumbers('lr');
+    if (!(settings.belowPeakFraction > 0 && settings.belowPeakFraction < 1)) check.reject('belowPeakFraction', 'a number in (0, 1)');
     if (!(Number.isFinite(settings.significantGain) && settings.significantGain >= 0)) {
-      throw new Error(`--significant-gain takes a number of percentage points >= 0, got ${String(settings.significantGain)}`);
+      check.reject('significantGain', 'a number of percentage points >= 0');
     }
   },
   run: runCnnStopping,
 };
-
-/** Comma-separated data set names, checked. */
-export function parseDatasets(text: string): DatasetName[] {
-  const names = text.split(',').map((part) => part.trim());
-  const unknown = names.filter((name) => !DATASETS.includes(name as DatasetName));
-  if (names.length === 0 || unknown.length > 0) {
-    throw new Error(`--datasets takes comma-separated names of ${DATASETS.join(', ')}, got '${text}'`);
-  }
-  if (new Set(names).size !== names.length) throw new Error(`--datasets lists a data set twice: '${text}'`);
-  return names as DatasetName[];
-}
 
 /** Where a stopping rule fired on one seed's E sequence, and what stopping there would have cost. */
 interface StopOutcome {
@@ -196,9 +178,8 @@ interface SeedRun {
 }
 
 async function runCnnStopping(ctx: ExperimentContext, settings: CnnStoppingSettings): Promise<ExperimentOutcome> {
-  const datasets = parseDatasets(settings.datasets);
+  const datasets = parseDatasetList('cnn-stopping', settings.datasets, DATASETS);
   const seeds = Array.from({ length: settings.seeds }, (_, i) => ctx.seed + i);
-  const limit = (n: number): { limit?: number } => (n > 0 ? { limit: n } : {});
   const otherStatistic: NodeStatistic = ctx.convention.statistic === 'mean' ? 'fraction' : 'mean';
   const onZeroRule: EmergenceStopRule = { onZero: true, patience: settings.patience };
   const belowPeakRule: EmergenceStopRule = { onZero: false, belowPeakFraction: settings.belowPeakFraction, patience: settings.patience };
@@ -206,18 +187,16 @@ async function runCnnStopping(ctx: ExperimentContext, settings: CnnStoppingSetti
   const architectures: Record<string, JsonValue> = {};
 
   for (const dataset of datasets) {
-    const train = await ctx.data(dataset, 'train', limit(settings.trainLimit));
-    const test = await ctx.data(dataset, 'test', limit(settings.testLimit));
+    const train = await ctx.data(dataset, 'train', sampleLimit(settings.trainLimit));
+    const test = await ctx.data(dataset, 'test', sampleLimit(settings.testLimit));
     const probe = await ctx.probe(dataset);
     const [channels, size] = train.shape;
     for (const seed of seeds) {
       if (ctx.interrupted) break;
-      const net = await ctx.engine.compile(smallCnn(channels, size, train.classes.length), {
-        inputShape: train.shape,
+      const net = await compileClassifier(ctx, smallCnn(channels, size, train.classes.length), train, {
         batchSize: settings.batchSize,
-        loss: 'cross-entropy',
-        optimizer: { name: settings.optimizer as 'adam' | 'sgd', lr: settings.lr },
-        init: { name: 'kaiming-normal' },
+        optimizer: optimizerOf(settings.optimizer, settings.lr),
+        init: 'kaiming-normal',
         seed,
       });
       try {
@@ -337,7 +316,7 @@ function summarize(
         const of = runs.filter((run) => run.dataset === dataset);
         return [
           perSeed(of.map((run) => shortE(run.E[epoch] ?? ''))),
-          formatStatistic(statistic(of.map((run) => run.accuracy[epoch] ?? NaN)), 2, '%', 100),
+          formatPercent(statistic(of.map((run) => run.accuracy[epoch] ?? NaN))),
         ];
       }),
     ]),
@@ -516,8 +495,4 @@ function predictionComparison(
 function percentOf(part: string | undefined, whole: string | undefined): string {
   if (!part || !whole || whole === '0') return 'n/a';
   return `${((100 * Number(part)) / Number(whole)).toFixed(0)}%`;
-}
-
-function kebab(name: string): string {
-  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }

@@ -2,9 +2,11 @@
 import type { DatasetName } from '../data/catalog.js';
 import { init as emergenceInit } from '../emergence/init.js';
 import type { InitName } from '../nn/types.js';
+import { compileClassifier, EARLY_LOSS_OPTIONS, meanEarlyLoss, round, sampleLimit, seedsOption } from './common.js';
 import { mlp, parseWidths } from './models.js';
-import { formatScientific, formatStatistic, statistic, within } from './stats.js';
-import type { ExperimentDefinition, MetricsRow, PaperComparison, ResultTable, Statistic } from './types.js';
+import { SettingsCheck } from './settings-checks.js';
+import { formatPercent, formatScientific, formatStatistic, statistic, within } from './stats.js';
+import type { ExperimentDefinition, PaperComparison, ResultTable, Statistic } from './types.js';
 
 export interface InitComparisonSettings {
   [key: string]: string | number | boolean | number[] | string[];
@@ -45,9 +47,8 @@ export const initComparisonExperiment: ExperimentDefinition<InitComparisonSettin
     batch: { kind: 'integer', value: 'N', help: 'batch size (the paper: 128)' },
     lr: { kind: 'number', value: 'X', help: 'Adam learning rate (the paper: 1e-3)' },
     alpha: { kind: 'number', value: 'X', help: 'alpha of the emergence init (the paper: 2)' },
-    seeds: { kind: 'integer', value: 'N', help: 'seeds (mean ± std over them)' },
-    lossEvery: { kind: 'integer', value: 'N', help: 'record the mean loss of every N steps' },
-    earlySteps: { kind: 'integer', value: 'N', help: 'the early-loss figure: mean loss over the first N steps' },
+    seeds: seedsOption({ note: 'mean ± std over them' }),
+    ...EARLY_LOSS_OPTIONS,
   },
   scales: {
     test: {
@@ -97,17 +98,16 @@ export const initComparisonExperiment: ExperimentDefinition<InitComparisonSettin
       'hidden widths 1024-1024-1024 are our choice (the paper states 3 hidden layers only), as are 10 epochs and 3 seeds (the paper gives single values).',
   },
   validate(settings) {
+    const check = new SettingsCheck('init-comparison', settings);
     parseWidths('hidden', settings.hidden);
-    for (const key of ['epochs', 'batch', 'seeds', 'lossEvery', 'earlySteps'] as const) {
-      if (!(settings[key] >= 1)) throw new Error(`init-comparison: --${kebab(key)} must be at least 1, got ${settings[key]}`);
-    }
-    if (!(settings.limit >= 0)) throw new Error(`init-comparison: --limit must be 0 (all) or positive, got ${settings.limit}`);
-    if (!(settings.lr > 0) || !(settings.alpha > 0)) throw new Error('init-comparison: --lr and --alpha must be positive');
+    check.positiveIntegers('epochs', 'batch', 'seeds', 'lossEvery', 'earlySteps');
+    check.sampleLimits('limit');
+    check.positiveNumbers('lr', 'alpha');
   },
   async run(ctx, settings) {
     const dataset = settings.dataset as DatasetName;
     const hidden = parseWidths('hidden', settings.hidden);
-    const train = await ctx.data(dataset, 'train', settings.limit > 0 ? { limit: settings.limit } : {});
+    const train = await ctx.data(dataset, 'train', sampleLimit(settings.limit));
     const test = await ctx.data(dataset, 'test');
     const features = train.features;
     const perScheme = new Map<
@@ -119,12 +119,10 @@ export const initComparisonExperiment: ExperimentDefinition<InitComparisonSettin
     for (let s = 0; s < settings.seeds; s++) {
       const seed = ctx.seed + s;
       for (const scheme of SCHEMES) {
-        const net = await ctx.engine.compile(mlp(features, hidden, train.classes.length), {
-          inputShape: train.shape,
+        const net = await compileClassifier(ctx, mlp(features, hidden, train.classes.length), train, {
           batchSize: settings.batch,
-          loss: 'cross-entropy',
           optimizer: { name: 'adam', lr: settings.lr },
-          init: { name: BASE_INIT[scheme] },
+          init: BASE_INIT[scheme],
           seed,
         });
         try {
@@ -149,7 +147,7 @@ export const initComparisonExperiment: ExperimentDefinition<InitComparisonSettin
           figures.E.push(Number(initial.E));
           figures.log10E.push(initial.log10E!);
           figures.active.push(Object.values(initial.active ?? {}));
-          figures.early.push(earlyLoss(result.rows, settings.earlySteps));
+          figures.early.push(meanEarlyLoss(result.rows, settings.earlySteps));
           const epochs = result.rows.filter((row) => row.kind === 'epoch' && row.epoch > 0);
           figures.first.push(epochs[0].testAccuracy!);
           figures.last.push(epochs.at(-1)!.testAccuracy!);
@@ -161,15 +159,6 @@ export const initComparisonExperiment: ExperimentDefinition<InitComparisonSettin
     return summarize(settings, hidden, dataset, perScheme, initReports);
   },
 };
-
-const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-
-/** Mean training loss over the first `steps` steps, from the 'steps' rows (blocks of lossEvery steps). */
-function earlyLoss(rows: MetricsRow[], steps: number): number {
-  const blocks = rows.filter((row) => row.kind === 'steps' && row.step <= steps);
-  if (blocks.length === 0) return NaN;
-  return blocks.reduce((sum, row) => sum + row.loss!, 0) / blocks.length;
-}
 
 function summarize(
   settings: InitComparisonSettings,
@@ -205,8 +194,8 @@ function summarize(
         formatScientific(s.E),
         s.active.map((a) => `${(100 * a.mean).toFixed(1)}%`).join(' / '),
         formatStatistic(s.early, 4),
-        formatStatistic(s.first, 2, '%', 100),
-        formatStatistic(s.last, 2, '%', 100),
+        formatPercent(s.first),
+        formatPercent(s.last),
       ];
     }),
   };
@@ -288,5 +277,3 @@ function summarize(
     },
   };
 }
-
-const round = (value: number, digits: number): number => Number(value.toFixed(digits));

@@ -1,10 +1,27 @@
 // Experiment 3 (`emergence experiment pruning`): an MLP trained 5 epochs on MNIST and Fashion-MNIST, then a control and 30/50/70% magnitude-pruned copies trained on, with E, relative E and accuracy per epoch.
 import type { DatasetName } from '../data/catalog.js';
 import type { Dataset } from '../data/dataset.js';
-import { countParameters, prune, type PruneReport, type PruneScope } from '../emergence/prune.js';
-import type { Net } from '../nn/net.js';
-import type { OptimizerOptions } from '../nn/types.js';
-import { mlp, parseWidths } from './models.js';
+import { imageLimitOption, plural, sampleLimit, seedsOption } from './common.js';
+import { parseWidths } from './models.js';
+import {
+  accuracyText,
+  checkMlpStudy,
+  convergenceVerdict,
+  datasetLabel,
+  describeOptimizer,
+  epochsToPlateau,
+  mean,
+  meanE,
+  MLP_STUDY_OPTIONS,
+  percent,
+  prunedRunName,
+  seedsHolding,
+  trainAfterSplit,
+  trainBeforeSplit,
+  type BranchRun,
+  type MlpStudySettings,
+} from './pruning-common.js';
+import { parseDatasetList, SettingsCheck } from './settings-checks.js';
 import { formatScientific, formatStatistic, statistic, within } from './stats.js';
 import type {
   ExperimentContext,
@@ -19,34 +36,19 @@ import type {
   Statistic,
 } from './types.js';
 
-export interface PruningSettings {
+export interface PruningSettings extends MlpStudySettings {
   [key: string]: SettingValue;
   /** Comma-separated: mnist, fashion-mnist (each studied on its own net). */
   datasets: string;
-  /** Hidden widths of the ReLU MLP, comma-separated. */
-  hidden: string;
   /** Epochs before the split (the paper: 5). */
   baselineEpochs: number;
   /** Epochs each copy trains after the split (the paper does not say). */
   epochs: number;
   /** Pruned fractions of the weights, one copy each (the paper: 0.3, 0.5, 0.7). */
   fractions: number[];
-  /** Magnitude threshold over all weight tensors at once ('global') or per tensor ('layer'). */
-  scope: string;
-  optimizer: string;
-  lr: number;
-  /** SGD momentum (0: plain SGD). */
-  momentum: number;
-  batchSize: number;
-  /** Training images: the first N (0: all 60,000). */
-  trainLimit: number;
-  /** Test images: the first N (0: all 10,000). */
-  testLimit: number;
-  seeds: number;
 }
 
 const DATASETS: readonly DatasetName[] = ['mnist', 'fashion-mnist'];
-const DATASET_LABELS: Record<string, string> = { mnist: 'MNIST', 'fashion-mnist': 'Fashion-MNIST', cifar10: 'CIFAR-10' };
 
 /** The seed's figures (pruning paper, section 4 and 4.1-4.2; EMERGENCE.md section 7, row 3), in percent. */
 const PAPER: Record<'mnist' | 'fashion-mnist', { baseline: number; control: number; pruned: Record<string, number> }> = {
@@ -84,22 +86,18 @@ export const pruningExperiment: ExperimentDefinition<PruningSettings> = {
   summary,
   options: {
     datasets: { kind: 'string', value: 'A,B', help: 'data sets, comma-separated: mnist, fashion-mnist (default both)' },
-    hidden: { kind: 'string', value: 'W,W,W', help: 'hidden widths of the MLP (the paper does not say; default 512,256,128)' },
+    hidden: MLP_STUDY_OPTIONS.hidden,
     baselineEpochs: { kind: 'integer', value: 'N', help: 'epochs before the copies split off (the paper: 5)' },
     epochs: { kind: 'integer', value: 'N', help: 'epochs each copy trains after the split (the paper does not say; 10 at paper scale)' },
     fractions: { kind: 'numbers', value: 'F,F,F', help: 'pruned fractions of the weights, one copy each (the paper: 0.3,0.5,0.7)' },
-    scope: {
-      kind: 'choice',
-      choices: ['global', 'layer'],
-      help: 'magnitude threshold over all weights at once, or per layer (default global)',
-    },
-    optimizer: { kind: 'choice', choices: ['sgd', 'adam'], help: 'optimizer (the paper does not say; default sgd)' },
+    scope: MLP_STUDY_OPTIONS.scope,
+    optimizer: MLP_STUDY_OPTIONS.optimizer,
     lr: { kind: 'number', value: 'LR', help: 'learning rate (the paper: 0.005)' },
-    momentum: { kind: 'number', value: 'M', help: 'SGD momentum (default 0: plain SGD)' },
-    batchSize: { kind: 'integer', value: 'N', help: 'samples per step (the paper does not say; default 32)' },
-    trainLimit: { kind: 'integer', value: 'N', help: 'training images: the first N (0: all 60,000)' },
-    testLimit: { kind: 'integer', value: 'N', help: 'test images: the first N (0: all 10,000)' },
-    seeds: { kind: 'integer', value: 'N', help: 'seeds per data set (seed, seed+1, ...)' },
+    momentum: MLP_STUDY_OPTIONS.momentum,
+    batchSize: MLP_STUDY_OPTIONS.batchSize,
+    trainLimit: imageLimitOption('training', { zero: 'all 60,000' }),
+    testLimit: imageLimitOption('test', { zero: 'all 10,000' }),
+    seeds: seedsOption({ per: 'per data set' }),
   },
   scales: {
     test: {
@@ -163,32 +161,31 @@ export const pruningExperiment: ExperimentDefinition<PruningSettings> = {
       '784-512-256-128-10 ReLU MLP with PyTorch\u2019s default init, plain SGD at the paper\u2019s lr 0.005, batch 32, 10 more epochs.',
   },
   validate(settings) {
-    parseDatasets(settings.datasets);
+    const check = new SettingsCheck('pruning', settings);
+    parseDatasetList('pruning', settings.datasets, DATASETS);
     parseWidths('hidden', settings.hidden);
-    checkCommon('pruning', settings);
-    if (!Number.isSafeInteger(settings.baselineEpochs) || settings.baselineEpochs < 1) {
-      throw new Error(`pruning: --baseline-epochs takes a positive integer, got ${String(settings.baselineEpochs)}`);
-    }
+    checkMlpStudy(check);
+    check.positiveIntegers('baselineEpochs');
     const fractions = settings.fractions;
     if (!Array.isArray(fractions) || fractions.length === 0 || fractions.some((f) => !(typeof f === 'number' && f > 0 && f < 1))) {
-      throw new Error(`pruning: --fractions takes comma-separated fractions in (0, 1), e.g. 0.3,0.5,0.7; got ${JSON.stringify(fractions)}`);
+      check.reject('fractions', 'comma-separated fractions in (0, 1), e.g. 0.3,0.5,0.7');
     }
     const names = fractions.map(prunedRunName);
     if (new Set(names).size !== names.length) {
-      throw new Error(`pruning: --fractions must differ by at least one percent (runs ${names.join(', ')}); got ${fractions.join(',')}`);
+      check.fail(`--fractions must differ by at least one percent (runs ${names.join(', ')}); got ${fractions.join(',')}`);
     }
   },
   async run(ctx, settings) {
-    const datasets = parseDatasets(settings.datasets);
+    const datasets = parseDatasetList('pruning', settings.datasets, DATASETS);
     const hidden = parseWidths('hidden', settings.hidden);
     const studies: DatasetStudy[] = [];
     for (const dataset of datasets) {
-      const train = await ctx.data(dataset, 'train', settings.trainLimit > 0 ? { limit: settings.trainLimit } : {});
-      const test = await ctx.data(dataset, 'test', settings.testLimit > 0 ? { limit: settings.testLimit } : {});
+      const train = await ctx.data(dataset, 'train', sampleLimit(settings.trainLimit));
+      const test = await ctx.data(dataset, 'test', sampleLimit(settings.testLimit));
       const probe = await ctx.probe(dataset);
       const seeds: SeedStudy[] = [];
       for (let i = 0; i < settings.seeds; i++) {
-        seeds.push(await runSeed(ctx, settings, hidden, { dataset, train, test, probe, seed: ctx.seed + i }));
+        seeds.push(await runSeed(ctx, settings, hidden, { train, test, probe, seed: ctx.seed + i }));
       }
       studies.push({ dataset, trainCount: train.count, testCount: test.count, seeds });
     }
@@ -196,200 +193,11 @@ export const pruningExperiment: ExperimentDefinition<PruningSettings> = {
   },
 };
 
-// ---- shared with the transfer experiment -----------------------------------------------------------------------------
-
-/** 'pruned 30%'. */
-export function prunedRunName(fraction: number): string {
-  return `pruned ${Math.round(fraction * 100)}%`;
-}
-
-/** Comma-separated data set names of the option `option`, checked. */
-export function parseDatasets(text: string, option = 'datasets'): DatasetName[] {
-  const names = text.split(',').map((part) => part.trim());
-  for (const name of names) {
-    if (!DATASETS.includes(name as DatasetName)) {
-      throw new Error(`--${option} takes a comma-separated list of ${DATASETS.join(', ')}; got '${text}'`);
-    }
-  }
-  if (new Set(names).size !== names.length) throw new Error(`--${option} names a data set twice: '${text}'`);
-  return names as DatasetName[];
-}
-
-export function datasetLabel(name: string): string {
-  return DATASET_LABELS[name] ?? name;
-}
-
-/** The settings both experiments share. */
-export interface TrainingSettings {
-  hidden: string;
-  epochs: number;
-  scope: string;
-  optimizer: string;
-  lr: number;
-  momentum: number;
-  batchSize: number;
-  trainLimit: number;
-  testLimit: number;
-  seeds: number;
-}
-
-export function checkCommon(experiment: string, settings: TrainingSettings): void {
-  for (const name of ['epochs', 'batchSize', 'seeds'] as const) {
-    const value = settings[name];
-    if (!Number.isSafeInteger(value) || value < 1)
-      throw new Error(`${experiment}: --${kebab(name)} takes a positive integer, got ${String(value)}`);
-  }
-  for (const name of ['trainLimit', 'testLimit'] as const) {
-    const value = settings[name];
-    if (!Number.isSafeInteger(value) || value < 0) {
-      throw new Error(`${experiment}: --${kebab(name)} takes an integer >= 0 (0: all), got ${String(value)}`);
-    }
-  }
-  if (settings.scope !== 'global' && settings.scope !== 'layer') {
-    throw new Error(`${experiment}: --scope takes global or layer, got '${settings.scope}'`);
-  }
-  if (settings.optimizer !== 'sgd' && settings.optimizer !== 'adam') {
-    throw new Error(`${experiment}: --optimizer takes sgd or adam, got '${settings.optimizer}'`);
-  }
-  if (!(Number.isFinite(settings.lr) && settings.lr > 0))
-    throw new Error(`${experiment}: --lr takes a positive number, got ${String(settings.lr)}`);
-  if (!(Number.isFinite(settings.momentum) && settings.momentum >= 0 && settings.momentum < 1)) {
-    throw new Error(`${experiment}: --momentum takes a number in [0, 1), got ${String(settings.momentum)}`);
-  }
-  if (settings.optimizer === 'adam' && settings.momentum !== 0) {
-    throw new Error(`${experiment}: --momentum applies to sgd only; with adam leave it at 0`);
-  }
-}
-
-export function optimizerOf(settings: TrainingSettings): OptimizerOptions {
-  if (settings.optimizer === 'adam') return { name: 'adam', lr: settings.lr };
-  return settings.momentum > 0 ? { name: 'sgd', lr: settings.lr, momentum: settings.momentum } : { name: 'sgd', lr: settings.lr };
-}
-
-export function describeOptimizer(settings: TrainingSettings): string {
-  if (settings.optimizer === 'adam') return `Adam, lr ${settings.lr}, batch ${settings.batchSize}`;
-  const momentum = settings.momentum > 0 ? `momentum ${settings.momentum}` : 'no momentum';
-  return `SGD (${momentum}), lr ${settings.lr}, batch ${settings.batchSize}`;
-}
-
-/** A fresh MLP for `train`'s data (PyTorch's default init, drawn from `seed`). */
-export function compileMlp(
-  ctx: ExperimentContext,
-  settings: TrainingSettings,
-  hidden: readonly number[],
-  train: Dataset,
-  seed: number,
-): Promise<Net> {
-  return ctx.engine.compile(mlp(train.features, hidden, train.classes.length), {
-    inputShape: train.shape,
-    batchSize: settings.batchSize,
-    loss: 'cross-entropy',
-    optimizer: optimizerOf(settings),
-    seed,
-  });
-}
-
-/** Parameter counts of a net after training: all trainable entries, the unmasked ones, and the weights (rank-2 tensors). */
-export interface CountsRecord {
-  [key: string]: JsonValue;
-  parameters: number;
-  unmasked: number;
-  nonzero: number;
-  weights: number;
-  /** Weight entries whose mask is 0. */
-  maskedWeights: number;
-  /** Weight entries whose value is exactly 0 (masked ones included). */
-  zeroWeights: number;
-}
-
-export async function countsOf(net: Net): Promise<CountsRecord> {
-  const counts = await countParameters(net);
-  const weights = counts.tensors.filter((tensor) => tensor.name.endsWith('.weight'));
-  const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);
-  return {
-    parameters: counts.total,
-    unmasked: counts.unmasked,
-    nonzero: counts.nonzero,
-    weights: sum(weights.map((t) => t.total)),
-    maskedWeights: sum(weights.map((t) => t.total - t.unmasked)),
-    zeroWeights: sum(weights.map((t) => t.total - t.nonzero)),
-  };
-}
-
-/** What a prune call did, for details. */
-export function pruneSummary(report: PruneReport): JsonValue {
-  return {
-    scope: report.scope,
-    fraction: report.fraction,
-    weights: report.total,
-    pruned: report.pruned,
-    threshold: report.tensors[0]?.threshold ?? null,
-    tensors: report.tensors.map((t) => ({ name: t.name, total: t.total, pruned: t.pruned, fraction: t.fraction, threshold: t.threshold })),
-  };
-}
-
-export const epochRowsOf = (rows: readonly MetricsRow[]): MetricsRow[] => rows.filter((row) => row.kind === 'epoch');
-
-/** Mean of E (as float64) over the rows. */
-export function meanE(rows: readonly MetricsRow[]): number {
-  return mean(rows.map((row) => Number(row.E)));
-}
-
-export function mean(values: readonly number[]): number {
-  return values.reduce((sum, value) => sum + value, 0) / values.length;
-}
-
-/**
- * Epochs after `start` (the row before the first step) until training accuracy first comes within `points` percentage
- * points of the run's final training accuracy.
- */
-export function epochsToPlateau(rows: readonly MetricsRow[], points: number): number {
-  const final = rows.at(-1)!.trainAccuracy!;
-  const start = rows[0].epoch;
-  const reached = rows.slice(1).find((row) => row.trainAccuracy! >= final - points / 100)!;
-  return reached.epoch - start;
-}
-
-/**
- * Epochs after the start until training accuracy first reaches `share` of the run's final training accuracy.
- */
-export function epochsToShareOfFinal(rows: readonly MetricsRow[], share: number): number {
-  const final = rows.at(-1)!.trainAccuracy!;
-  const start = rows[0].epoch;
-  const reached = rows.slice(1).find((row) => row.trainAccuracy! >= share * final)!;
-  return reached.epoch - start;
-}
-
-/**
- * The verdict of a "converges faster" claim measured in epochs: 'not comparable' when every run needed all `epochs` (no
- * run levelled off within the window, so the measure cannot tell them apart), else whether the claim holds.
- */
-export function convergenceVerdict(epochsNeeded: readonly number[], epochs: number, holds: boolean): PaperComparison['verdict'] {
-  if (epochsNeeded.every((needed) => needed >= epochs)) return 'not comparable';
-  return holds ? 'agrees' : 'differs';
-}
-
-export const percent = (values: readonly number[]): Statistic => statistic(values.map((value) => 100 * value));
-
-export const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-
-/** '1 seed', '3 seeds'. */
-export const plural = (count: number, noun: string): string => `${count} ${noun}${count === 1 ? '' : 's'}`;
-
-export const seedsHolding = (holds: readonly boolean[]): number => holds.filter(Boolean).length;
-
 // ---- one data set, one seed --------------------------------------------------------------------------------------------
 
-interface CopyStudy {
-  run: string;
+/** A copy of the baseline after the split (the control, fraction 0, or a pruned copy). */
+interface CopyStudy extends BranchRun {
   fraction: number;
-  /** The copy's epoch rows: the row at the split (after pruning), then one per further epoch. */
-  rows: MetricsRow[];
-  /** E of the copy right after loadCheckpoint, before pruning (equals the baseline's last E when the copy is exact). */
-  EBeforePruning: string;
-  prune: JsonValue;
-  /** Counts after the further training. */
-  after: CountsRecord;
 }
 
 interface SeedStudy {
@@ -410,63 +218,25 @@ async function runSeed(
   ctx: ExperimentContext,
   settings: PruningSettings,
   hidden: readonly number[],
-  { dataset, train, test, probe, seed }: { dataset: DatasetName; train: Dataset; test: Dataset; probe: Float32Array; seed: number },
+  { train, test, probe, seed }: { train: Dataset; test: Dataset; probe: Float32Array; seed: number },
 ): Promise<SeedStudy> {
-  const baseline = await compileMlp(ctx, settings, hidden, train, seed);
-  let checkpoint: Uint8Array;
-  let baselineRows: MetricsRow[];
-  try {
-    const result = await ctx.train({
-      run: 'baseline',
-      seed,
-      phase: dataset,
-      net: baseline,
-      train,
-      test,
-      epochs: settings.baselineEpochs,
-      evaluateTraining: true,
-    });
-    baselineRows = epochRowsOf(result.rows);
-    checkpoint = await baseline.saveCheckpoint();
-  } finally {
-    await baseline.dispose();
-  }
-
+  const baseline = await trainBeforeSplit(ctx, settings, hidden, { run: 'baseline', seed, train, test, epochs: settings.baselineEpochs });
   const copies: CopyStudy[] = [];
   for (const fraction of [0, ...settings.fractions]) {
-    const run = fraction === 0 ? 'control' : prunedRunName(fraction);
-    const net = await compileMlp(ctx, settings, hidden, train, seed);
-    try {
-      await net.loadCheckpoint(checkpoint);
-      const beforePruning = await ctx.measure(net, probe);
-      const report = fraction > 0 ? await prune(net, { fraction, scope: settings.scope as PruneScope }) : undefined;
-      const result = await ctx.train({
-        run,
-        seed,
-        phase: dataset,
-        net,
-        train,
-        test,
-        probe,
-        epochs: settings.epochs,
-        epochOffset: settings.baselineEpochs,
-        measureInitial: true,
-        evaluateTraining: true,
-        shuffleSeed: seed + CONTINUATION_SHUFFLE_OFFSET,
-      });
-      copies.push({
-        run,
-        fraction,
-        rows: epochRowsOf(result.rows),
-        EBeforePruning: beforePruning.E!,
-        prune: report ? pruneSummary(report) : null,
-        after: await countsOf(net),
-      });
-    } finally {
-      await net.dispose();
-    }
+    const copy = await trainAfterSplit(ctx, settings, hidden, {
+      run: fraction === 0 ? 'control' : prunedRunName(fraction),
+      seed,
+      checkpoint: baseline.checkpoint,
+      fraction,
+      train,
+      test,
+      probe,
+      epochOffset: settings.baselineEpochs,
+      shuffleSeed: seed + CONTINUATION_SHUFFLE_OFFSET,
+    });
+    copies.push({ ...copy, fraction });
   }
-  return { seed, baseline: baselineRows, copies };
+  return { seed, baseline: baseline.rows, copies };
 }
 
 // ---- the outcome -------------------------------------------------------------------------------------------------------
@@ -494,8 +264,8 @@ function summarize(settings: PruningSettings, hidden: readonly number[], studies
       name,
       pruned,
       epochs,
-      formatStatistic(percent(rows.map((r) => r.trainAccuracy!)), 2, '%'),
-      formatStatistic(percent(rows.map((r) => r.testAccuracy!)), 2, '%'),
+      accuracyText(rows.map((r) => r.trainAccuracy!)),
+      accuracyText(rows.map((r) => r.testAccuracy!)),
       formatScientific(statistic(rows.map((r) => Number(r.E)))),
       formatScientific(statistic(rows.map((r) => r.relative!))),
       formatScientific(statistic(rows.map((r) => r.relativeUnpruned!))),
@@ -549,8 +319,8 @@ function summarize(settings: PruningSettings, hidden: readonly number[], studies
           formatScientific(statistic(copies.map((c) => Number(c.EBeforePruning)))),
           formatScientific(statistic(first.map((r) => Number(r.E)))),
           formatScientific(statistic(first.map((r) => r.relativeUnpruned!))),
-          formatStatistic(percent(first.map((r) => r.trainAccuracy!)), 2, '%'),
-          formatStatistic(percent(first.map((r) => r.testAccuracy!)), 2, '%'),
+          accuracyText(first.map((r) => r.trainAccuracy!)),
+          accuracyText(first.map((r) => r.testAccuracy!)),
           formatStatistic(statistic(copies.map((c) => epochsToPlateau(c.rows, PLATEAU_POINTS))), 1),
         ];
       }),
@@ -656,43 +426,23 @@ function summarize(settings: PruningSettings, hidden: readonly number[], studies
 
     const phases = [study.dataset];
     const all = ['baseline', ...runs];
+    /** A per-epoch plot of this data set's runs; file plots/<data set>-<name>.svg. */
+    const epochPlot = (name: string, title: string, y: PlotSpec['y'], logY = false): PlotSpec => ({
+      id: `${study.dataset}-${name}`,
+      title: `${label}: ${title}`,
+      x: 'epoch',
+      y,
+      ...(logY ? { logY } : {}),
+      phases,
+      runs: all,
+    });
     plots.push(
-      { id: `${study.dataset}-log10E`, title: `${label}: emergence E (log10) per epoch`, x: 'epoch', y: 'log10E', phases, runs: all },
-      {
-        id: `${study.dataset}-relative-E-unpruned`,
-        title: `${label}: relative E over the unpruned parameters`,
-        x: 'epoch',
-        y: 'relativeUnpruned',
-        logY: true,
-        phases,
-        runs: all,
-      },
-      {
-        id: `${study.dataset}-relative-E`,
-        title: `${label}: relative E over all parameters`,
-        x: 'epoch',
-        y: 'relative',
-        logY: true,
-        phases,
-        runs: all,
-      },
-      {
-        id: `${study.dataset}-train-accuracy`,
-        title: `${label}: training accuracy per epoch`,
-        x: 'epoch',
-        y: 'trainAccuracy',
-        phases,
-        runs: all,
-      },
-      {
-        id: `${study.dataset}-test-accuracy`,
-        title: `${label}: test accuracy per epoch`,
-        x: 'epoch',
-        y: 'testAccuracy',
-        phases,
-        runs: all,
-      },
-      { id: `${study.dataset}-active`, title: `${label}: active fraction per hidden layer`, x: 'epoch', y: 'active', phases, runs: all },
+      epochPlot('log10E', 'emergence E (log10) per epoch', 'log10E'),
+      epochPlot('relative-E-unpruned', 'relative E over the unpruned parameters', 'relativeUnpruned', true),
+      epochPlot('relative-E', 'relative E over all parameters', 'relative', true),
+      epochPlot('train-accuracy', 'training accuracy per epoch', 'trainAccuracy'),
+      epochPlot('test-accuracy', 'test accuracy per epoch', 'testAccuracy'),
+      epochPlot('active', 'active fraction per hidden layer', 'active'),
     );
   }
 

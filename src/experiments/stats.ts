@@ -21,6 +21,11 @@ export function formatStatistic(s: Statistic, digits = 2, unit = '', scale = 1):
   return s.n === 1 ? `${mean}${suffix}` : `${mean} ± ${(s.std * scale).toFixed(digits)}${suffix} (n=${s.n})`;
 }
 
+/** A statistic of fractions (accuracies) in percent: "95.71 ± 0.12 % (n=3)". */
+export function formatPercent(s: Statistic, digits = 2): string {
+  return formatStatistic(s, digits, '%', 100);
+}
+
 /** "5.03e8 ± 2.1e7 (n=3)" for quantities spanning orders of magnitude, such as E. */
 export function formatScientific(s: Statistic, digits = 3): string {
   if (s.n === 0) return 'n/a';

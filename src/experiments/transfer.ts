@@ -1,28 +1,26 @@
 // Experiment 4 (`emergence experiment transfer`): an MLP pretrained on MNIST, split into an unpruned and a magnitude-pruned copy trained on Fashion-MNIST, against random-init nets of both sizes.
 import type { DatasetName } from '../data/catalog.js';
 import type { Dataset } from '../data/dataset.js';
-import { prune, type PruneScope } from '../emergence/prune.js';
-import type { Net } from '../nn/net.js';
+import { imageLimitOption, plural, sampleLimit, seedsOption } from './common.js';
 import { parseWidths } from './models.js';
 import {
-  checkCommon,
-  compileMlp,
+  accuracyText,
+  checkMlpStudy,
   convergenceVerdict,
-  countsOf,
   datasetLabel,
   describeOptimizer,
-  epochRowsOf,
   epochsToShareOfFinal,
   mean,
   meanE,
-  parseDatasets,
-  percent,
-  plural,
-  pruneSummary,
+  MLP_STUDY_OPTIONS,
   prunedRunName,
   seedsHolding,
-  type CountsRecord,
-} from './pruning.js';
+  trainAfterSplit,
+  trainBeforeSplit,
+  type BranchRun,
+  type MlpStudySettings,
+} from './pruning-common.js';
+import { SettingsCheck } from './settings-checks.js';
 import { formatScientific, formatStatistic, statistic } from './stats.js';
 import type {
   ExperimentContext,
@@ -36,32 +34,24 @@ import type {
   SettingValue,
 } from './types.js';
 
-export interface TransferSettings {
+export interface TransferSettings extends MlpStudySettings {
   [key: string]: SettingValue;
   /** The data set the net is pretrained on (the paper: mnist). */
   source: string;
   /** The data set the copies and the random-init nets train on (the paper: fashion-mnist). */
   target: string;
-  hidden: string;
   /** Epochs on the source before the split (the paper: 20). */
   pretrainEpochs: number;
   /** Epochs on the target for every net (the paper: 20). */
   epochs: number;
   /** Pruned fraction of the weights of the pruned copy (and of the pruned-size random-init net). */
   fraction: number;
-  scope: string;
-  optimizer: string;
-  lr: number;
-  momentum: number;
-  batchSize: number;
-  /** Training images of each data set: the first N (0: all 60,000). */
-  trainLimit: number;
-  /** Test images of each data set: the first N (0: all 10,000). */
-  testLimit: number;
   /** The convergence measure: epochs until training accuracy reaches this share of the run's final accuracy. */
   convergenceShare: number;
-  seeds: number;
 }
+
+/** The data sets the MLP is pretrained on and transferred to. */
+const DATASETS: readonly DatasetName[] = ['mnist', 'fashion-mnist'];
 
 const UNPRUNED = 'unpruned';
 const RANDOM = 'random init';
@@ -83,29 +73,25 @@ export const transferExperiment: ExperimentDefinition<TransferSettings> = {
   title: 'Pruned vs unpruned transfer: MNIST, then Fashion-MNIST, against random-init nets of both sizes',
   summary,
   options: {
-    source: { kind: 'choice', choices: ['mnist', 'fashion-mnist'], help: 'data set of the pretraining (the paper: mnist)' },
-    target: { kind: 'choice', choices: ['mnist', 'fashion-mnist'], help: 'data set after the split (the paper: fashion-mnist)' },
-    hidden: { kind: 'string', value: 'W,W,W', help: 'hidden widths of the MLP (the paper does not say; default 512,256,128)' },
+    source: { kind: 'choice', choices: DATASETS, help: 'data set of the pretraining (the paper: mnist)' },
+    target: { kind: 'choice', choices: DATASETS, help: 'data set after the split (the paper: fashion-mnist)' },
+    hidden: MLP_STUDY_OPTIONS.hidden,
     pretrainEpochs: { kind: 'integer', value: 'N', help: 'epochs on the source before the split (the paper: 20)' },
     epochs: { kind: 'integer', value: 'N', help: 'epochs of every net on the target (the paper: 20)' },
     fraction: { kind: 'number', value: 'F', help: 'pruned fraction of the weights (the paper does not say; default 0.5)' },
-    scope: {
-      kind: 'choice',
-      choices: ['global', 'layer'],
-      help: 'magnitude threshold over all weights at once, or per layer (default global)',
-    },
-    optimizer: { kind: 'choice', choices: ['sgd', 'adam'], help: 'optimizer (the paper does not say; default sgd)' },
+    scope: MLP_STUDY_OPTIONS.scope,
+    optimizer: MLP_STUDY_OPTIONS.optimizer,
     lr: { kind: 'number', value: 'LR', help: 'learning rate (the paper\u2019s 0.005 of section 4)' },
-    momentum: { kind: 'number', value: 'M', help: 'SGD momentum (default 0: plain SGD)' },
-    batchSize: { kind: 'integer', value: 'N', help: 'samples per step (the paper does not say; default 32)' },
-    trainLimit: { kind: 'integer', value: 'N', help: 'training images of each data set: the first N (0: all 60,000)' },
-    testLimit: { kind: 'integer', value: 'N', help: 'test images of each data set: the first N (0: all 10,000)' },
+    momentum: MLP_STUDY_OPTIONS.momentum,
+    batchSize: MLP_STUDY_OPTIONS.batchSize,
+    trainLimit: imageLimitOption('training', { of: 'of each data set', zero: 'all 60,000' }),
+    testLimit: imageLimitOption('test', { of: 'of each data set', zero: 'all 10,000' }),
     convergenceShare: {
       kind: 'number',
       value: 'S',
       help: 'convergence measure: epochs until training accuracy reaches S x its final value (default 0.95)',
     },
-    seeds: { kind: 'integer', value: 'N', help: 'seeds (seed, seed+1, ...)' },
+    seeds: seedsOption(),
   },
   scales: {
     test: {
@@ -171,32 +157,25 @@ export const transferExperiment: ExperimentDefinition<TransferSettings> = {
       'pruning study\u2019s 784-512-256-128-10 ReLU MLP, plain SGD at lr 0.005, batch 32, and 50% global magnitude pruning.',
   },
   validate(settings) {
-    const [source, ...more] = parseDatasets(settings.source, 'source');
-    const [target, ...others] = parseDatasets(settings.target, 'target');
-    if (more.length > 0 || others.length > 0) throw new Error('transfer: --source and --target take one data set each');
-    if (source === target) throw new Error(`transfer: --source and --target must differ, both are '${source}'`);
+    const check = new SettingsCheck('transfer', settings);
+    check.oneOf('source', DATASETS);
+    check.oneOf('target', DATASETS);
+    if (settings.source === settings.target) check.fail(`--source and --target must differ, both are '${settings.source}'`);
     parseWidths('hidden', settings.hidden);
-    checkCommon('transfer', settings);
-    if (!Number.isSafeInteger(settings.pretrainEpochs) || settings.pretrainEpochs < 1) {
-      throw new Error(`transfer: --pretrain-epochs takes a positive integer, got ${String(settings.pretrainEpochs)}`);
-    }
-    if (!(settings.fraction > 0 && settings.fraction < 1)) {
-      throw new Error(`transfer: --fraction takes a number in (0, 1), got ${String(settings.fraction)}`);
-    }
-    if (!(settings.convergenceShare > 0 && settings.convergenceShare <= 1)) {
-      throw new Error(`transfer: --convergence-share takes a number in (0, 1], got ${String(settings.convergenceShare)}`);
-    }
+    checkMlpStudy(check);
+    check.positiveIntegers('pretrainEpochs');
+    if (!(settings.fraction > 0 && settings.fraction < 1)) check.reject('fraction', 'a number in (0, 1)');
+    if (!(settings.convergenceShare > 0 && settings.convergenceShare <= 1)) check.reject('convergenceShare', 'a number in (0, 1]');
   },
   async run(ctx, settings) {
     const source = settings.source as DatasetName;
     const target = settings.target as DatasetName;
     const hidden = parseWidths('hidden', settings.hidden);
-    const limit = (n: number) => (n > 0 ? { limit: n } : {});
     const data = {
-      sourceTrain: await ctx.data(source, 'train', limit(settings.trainLimit)),
-      sourceTest: await ctx.data(source, 'test', limit(settings.testLimit)),
-      targetTrain: await ctx.data(target, 'train', limit(settings.trainLimit)),
-      targetTest: await ctx.data(target, 'test', limit(settings.testLimit)),
+      sourceTrain: await ctx.data(source, 'train', sampleLimit(settings.trainLimit)),
+      sourceTest: await ctx.data(source, 'test', sampleLimit(settings.testLimit)),
+      targetTrain: await ctx.data(target, 'train', sampleLimit(settings.trainLimit)),
+      targetTest: await ctx.data(target, 'test', sampleLimit(settings.testLimit)),
       targetProbe: await ctx.probe(target),
     };
     const seeds: SeedStudy[] = [];
@@ -213,22 +192,12 @@ interface TransferData {
   targetProbe: Float32Array;
 }
 
-/** One net trained on the target. */
-interface TargetRun {
-  run: string;
-  /** Epoch rows on the target: the row before its first step (after loading and pruning), then one per epoch. */
-  rows: MetricsRow[];
-  /** E on the target probe before pruning (right after loading, or at init), when the net is pruned; else the first row's. */
-  EBeforePruning: string;
-  prune: JsonValue;
-  after: CountsRecord;
-}
-
 interface SeedStudy {
   seed: number;
   /** The pretraining's epoch rows on the source. */
   pretrain: MetricsRow[];
-  runs: TargetRun[];
+  /** The nets trained on the target: the pretrained copies, then the random-init nets. */
+  runs: BranchRun[];
 }
 
 async function runSeed(
@@ -238,25 +207,13 @@ async function runSeed(
   data: TransferData,
   seed: number,
 ): Promise<SeedStudy> {
-  const pretrained = await compileMlp(ctx, settings, hidden, data.sourceTrain, seed);
-  let checkpoint: Uint8Array;
-  let pretrainRows: MetricsRow[];
-  try {
-    const result = await ctx.train({
-      run: 'pretrained',
-      seed,
-      phase: data.sourceTrain.name,
-      net: pretrained,
-      train: data.sourceTrain,
-      test: data.sourceTest,
-      epochs: settings.pretrainEpochs,
-      evaluateTraining: true,
-    });
-    pretrainRows = epochRowsOf(result.rows);
-    checkpoint = await pretrained.saveCheckpoint();
-  } finally {
-    await pretrained.dispose();
-  }
+  const pretrained = await trainBeforeSplit(ctx, settings, hidden, {
+    run: 'pretrained',
+    seed,
+    train: data.sourceTrain,
+    test: data.sourceTest,
+    epochs: settings.pretrainEpochs,
+  });
 
   // The pretrained copies, then the random-init nets: the same seed draws the pretrained net's own initial weights.
   const plans = [
@@ -265,38 +222,22 @@ async function runSeed(
     { run: RANDOM, pretrainedCopy: false, fraction: 0 },
     { run: randomPrunedName(settings.fraction), pretrainedCopy: false, fraction: settings.fraction },
   ];
-  const runs: TargetRun[] = [];
+  const runs: BranchRun[] = [];
   for (const plan of plans) {
-    const net: Net = await compileMlp(ctx, settings, hidden, data.targetTrain, seed);
-    try {
-      if (plan.pretrainedCopy) await net.loadCheckpoint(checkpoint);
-      const before = await ctx.measure(net, data.targetProbe);
-      const report = plan.fraction > 0 ? await prune(net, { fraction: plan.fraction, scope: settings.scope as PruneScope }) : undefined;
-      const result = await ctx.train({
+    runs.push(
+      await trainAfterSplit(ctx, settings, hidden, {
         run: plan.run,
         seed,
-        phase: data.targetTrain.name,
-        net,
+        checkpoint: plan.pretrainedCopy ? pretrained.checkpoint : undefined,
+        fraction: plan.fraction,
         train: data.targetTrain,
         test: data.targetTest,
         probe: data.targetProbe,
-        epochs: settings.epochs,
         epochOffset: settings.pretrainEpochs,
-        measureInitial: true,
-        evaluateTraining: true,
-      });
-      runs.push({
-        run: plan.run,
-        rows: epochRowsOf(result.rows),
-        EBeforePruning: before.E!,
-        prune: report ? pruneSummary(report) : null,
-        after: await countsOf(net),
-      });
-    } finally {
-      await net.dispose();
-    }
+      }),
+    );
   }
-  return { seed, pretrain: pretrainRows, runs };
+  return { seed, pretrain: pretrained.rows, runs };
 }
 
 function summarize(
@@ -318,11 +259,11 @@ function summarize(
   const share = settings.convergenceShare;
   const sharePercent = `${Math.round(share * 100)}%`;
   const runsOf = (name: string) => seeds.map((s) => s.runs.find((r) => r.run === name)!);
-  const afterFirst = (r: TargetRun) => r.rows[1].trainAccuracy!;
-  const finalAccuracy = (r: TargetRun) => r.rows.at(-1)!.trainAccuracy!;
-  const toConverge = (r: TargetRun) => epochsToShareOfFinal(r.rows, share);
-  const meanEOf = (r: TargetRun) => meanE(r.rows);
-  const startE = (r: TargetRun) => Number(r.rows[0].E);
+  const afterFirst = (r: BranchRun) => r.rows[1].trainAccuracy!;
+  const finalAccuracy = (r: BranchRun) => r.rows.at(-1)!.trainAccuracy!;
+  const toConverge = (r: BranchRun) => epochsToShareOfFinal(r.rows, share);
+  const meanEOf = (r: BranchRun) => meanE(r.rows);
+  const startE = (r: BranchRun) => Number(r.rows[0].E);
 
   const tables: ResultTable[] = [
     {
@@ -331,8 +272,8 @@ function summarize(
       rows: [
         [
           'pretrained',
-          formatStatistic(percent(seeds.map((s) => s.pretrain.at(-1)!.trainAccuracy!)), 2, '%'),
-          formatStatistic(percent(seeds.map((s) => s.pretrain.at(-1)!.testAccuracy!)), 2, '%'),
+          accuracyText(seeds.map((s) => s.pretrain.at(-1)!.trainAccuracy!)),
+          accuracyText(seeds.map((s) => s.pretrain.at(-1)!.testAccuracy!)),
           formatScientific(statistic(seeds.map((s) => Number(s.pretrain.at(-1)!.E)))),
           formatScientific(statistic(seeds.map((s) => s.pretrain.at(-1)!.relative!))),
         ],
@@ -357,10 +298,10 @@ function summarize(
           name,
           `${((100 * runs[0].after.maskedWeights) / runs[0].after.weights).toFixed(1)}%`,
           formatScientific(statistic(runs.map((r) => Number(r.rows[0].E)))),
-          formatStatistic(percent(runs.map(afterFirst)), 2, '%'),
+          accuracyText(runs.map(afterFirst)),
           formatStatistic(statistic(runs.map(toConverge)), 1),
-          formatStatistic(percent(runs.map(finalAccuracy)), 2, '%'),
-          formatStatistic(percent(runs.map((r) => r.rows.at(-1)!.testAccuracy!)), 2, '%'),
+          accuracyText(runs.map(finalAccuracy)),
+          accuracyText(runs.map((r) => r.rows.at(-1)!.testAccuracy!)),
           formatScientific(statistic(runs.map(meanEOf))),
           formatScientific(statistic(runs.map((r) => r.rows.at(-1)!.relativeUnpruned!))),
         ];
@@ -369,12 +310,12 @@ function summarize(
   ];
 
   const everySeed = (holds: boolean[]) => (holds.every(Boolean) ? 'agrees' : 'differs');
-  const pairwise = (a: string, b: string, measure: (r: TargetRun) => number, compare: (x: number, y: number) => boolean) =>
+  const pairwise = (a: string, b: string, measure: (r: BranchRun) => number, compare: (x: number, y: number) => boolean) =>
     runsOf(a).map((r, i) => compare(measure(r), measure(runsOf(b)[i])));
-  const pair = (a: string, b: string, measure: (r: TargetRun) => number, scale: 'percent' | 'E' | 'epochs') => {
+  const pair = (a: string, b: string, measure: (r: BranchRun) => number, scale: 'percent' | 'E' | 'epochs') => {
     const format = (name: string) => {
       const values = runsOf(name).map(measure);
-      if (scale === 'percent') return formatStatistic(percent(values), 2, '%');
+      if (scale === 'percent') return accuracyText(values);
       if (scale === 'E') return formatScientific(statistic(values));
       return formatStatistic(statistic(values), 1);
     };

@@ -6,14 +6,15 @@ import { log10BigInt } from '../emergence/value.js';
 import { NonFiniteLossError } from '../nn/errors.js';
 import { nn } from '../nn/index.js';
 import type { Net } from '../nn/net.js';
-import type { Layer, OptimizerOptions, Sequential } from '../nn/types.js';
+import type { Layer, Sequential } from '../nn/types.js';
+import { compileClassifier, EARLY_LOSS_OPTIONS, meanEarlyLoss, optimizerOf, sampleLimit, seedsOption } from './common.js';
 import { parseWidths } from './models.js';
-import { formatStatistic, statistic, within } from './stats.js';
+import { SettingsCheck } from './settings-checks.js';
+import { formatPercent, formatStatistic, statistic, within } from './stats.js';
 import type {
   ExperimentContext,
   ExperimentDefinition,
   JsonValue,
-  MetricsRow,
   PaperComparison,
   ResultTable,
   RunConvention,
@@ -162,6 +163,11 @@ const PAPER_TABLE1 = {
   'emergence-bn': { mean: 52.4, text: '52.4 ± 1.0' },
 } as const;
 
+const OPTIMIZERS = ['adam', 'sgd'] as const;
+/** Weight layers the emergence init scales. */
+const SCALE_LAYERS = ['all', 'conv'] as const;
+const NORMALIZATIONS = ['standard', 'unit'] as const;
+
 /** Chance accuracy on CIFAR-10's 10 classes: what a diverged run is recorded as. */
 const CHANCE_ACCURACY = 0.1;
 
@@ -189,8 +195,6 @@ type SeedOutcome = {
   divergence?: { step: number; message: string };
 };
 
-const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-
 function classifierWidths(text: string): number[] {
   return text.trim() === '' ? [] : parseWidths('classifier-hidden', text);
 }
@@ -216,12 +220,12 @@ export const vggExperiment: ExperimentDefinition<VggSettings> = {
     },
     limit: { kind: 'integer', value: 'N', help: 'training images (0: the whole training split)' },
     testLimit: { kind: 'integer', value: 'N', help: 'test images (0: the whole test split)' },
-    seeds: { kind: 'integer', value: 'N', help: 'seeds (mean ± std over them)' },
+    seeds: seedsOption({ note: 'mean ± std over them' }),
     epochs: { kind: 'integer', value: 'N', help: 'training epochs per net (Table 1: first-epoch accuracy)' },
     batch: { kind: 'integer', value: 'N', help: 'batch size (the paper: 128)' },
     optimizer: {
       kind: 'choice',
-      choices: ['adam', 'sgd'],
+      choices: OPTIMIZERS,
       help: "optimizer (the paper names lr 1e-3 constant but no optimizer; default 'adam', whose default lr is 1e-3)",
     },
     lr: { kind: 'number', value: 'X', help: 'learning rate, constant (the paper: 1e-3)' },
@@ -235,16 +239,15 @@ export const vggExperiment: ExperimentDefinition<VggSettings> = {
     },
     scaleLayers: {
       kind: 'choice',
-      choices: ['all', 'conv'],
+      choices: SCALE_LAYERS,
       help: "weight layers the emergence init scales: 'all' (eq. 8 over the 17 weight layers) or 'conv' (the 16 conv layers; the classifier keeps Kaiming's scale)",
     },
     normalize: {
       kind: 'choice',
-      choices: ['standard', 'unit'],
+      choices: NORMALIZATIONS,
       help: "inputs: 'standard' (per-channel training-set mean and std) or 'unit' ([0, 1])",
     },
-    lossEvery: { kind: 'integer', value: 'N', help: 'record the mean loss of every N steps' },
-    earlySteps: { kind: 'integer', value: 'N', help: 'the early-loss figure: mean loss over the first N steps' },
+    ...EARLY_LOSS_OPTIONS,
   },
   scales: {
     test: {
@@ -325,26 +328,19 @@ export const vggExperiment: ExperimentDefinition<VggSettings> = {
       'its second step), nor would the 1,000-image probe\u2019s activations (about 3 GB).',
   },
   validate(settings) {
-    const fail = (key: string, expected: string) => {
-      throw new Error(`vgg: --${kebab(key)} must be ${expected}, got ${JSON.stringify(settings[key])}`);
-    };
-    if (!(settings.width > 0 && settings.width <= 4)) fail('width', 'a channel multiplier in (0, 4]');
+    const check = new SettingsCheck('vgg', settings);
+    if (!(settings.width > 0 && settings.width <= 4)) check.reject('width', 'a channel multiplier in (0, 4]');
     classifierWidths(settings.classifierHidden);
-    for (const key of ['seeds', 'epochs', 'batch', 'lossEvery', 'earlySteps'] as const) {
-      if (!(Number.isSafeInteger(settings[key]) && settings[key] >= 1)) fail(key, 'an integer >= 1');
-    }
-    for (const key of ['limit', 'testLimit'] as const) {
-      if (!(Number.isSafeInteger(settings[key]) && settings[key] >= 0)) fail(key, 'an integer >= 0 (0: the whole split)');
-    }
-    if (settings.optimizer !== 'adam' && settings.optimizer !== 'sgd') fail('optimizer', "'adam' or 'sgd'");
-    if (!(settings.lr > 0 && Number.isFinite(settings.lr))) fail('lr', 'a positive number');
-    if (!(settings.momentum >= 0 && settings.momentum < 1)) fail('momentum', 'a number in [0, 1)');
-    for (const key of ['alphaPlain', 'alphaBn'] as const) {
-      if (!(settings[key] > 0 && Number.isFinite(settings[key]))) fail(key, 'a positive number');
-    }
-    if (!(settings.alphaPlainHigh >= 0 && Number.isFinite(settings.alphaPlainHigh))) fail('alphaPlainHigh', 'a number >= 0 (0: skip)');
-    if (settings.scaleLayers !== 'all' && settings.scaleLayers !== 'conv') fail('scaleLayers', "'all' or 'conv'");
-    if (settings.normalize !== 'standard' && settings.normalize !== 'unit') fail('normalize', "'standard' or 'unit'");
+    check.positiveIntegers('seeds', 'epochs', 'batch', 'lossEvery', 'earlySteps');
+    check.sampleLimits('limit', 'testLimit');
+    check.oneOf('optimizer', OPTIMIZERS);
+    check.positiveNumbers('lr');
+    if (!(settings.momentum >= 0 && settings.momentum < 1)) check.reject('momentum', 'a number in [0, 1)');
+    check.positiveNumbers('alphaPlain', 'alphaBn');
+    if (!(settings.alphaPlainHigh >= 0 && Number.isFinite(settings.alphaPlainHigh)))
+      check.reject('alphaPlainHigh', 'a number >= 0 (0: skip)');
+    check.oneOf('scaleLayers', SCALE_LAYERS);
+    check.oneOf('normalize', NORMALIZATIONS);
   },
   run: runVgg,
 };
@@ -352,23 +348,20 @@ export const vggExperiment: ExperimentDefinition<VggSettings> = {
 async function runVgg(ctx: ExperimentContext, settings: VggSettings) {
   const normalize = settings.normalize as Normalization;
   const hidden = classifierWidths(settings.classifierHidden);
-  const train = await ctx.data('cifar10', 'train', { normalize, ...(settings.limit > 0 ? { limit: settings.limit } : {}) });
-  const test = await ctx.data('cifar10', 'test', { normalize, ...(settings.testLimit > 0 ? { limit: settings.testLimit } : {}) });
+  const train = await ctx.data('cifar10', 'train', { normalize, ...sampleLimit(settings.limit) });
+  const test = await ctx.data('cifar10', 'test', { normalize, ...sampleLimit(settings.testLimit) });
   // The probe: the convention's first test images, normalized as the nets see them (ctx.probe would give [0, 1] pixels).
   const probe = (await ctx.data('cifar10', 'test', { normalize, limit: ctx.convention.probe })).inputs;
-  const optimizer: OptimizerOptions =
-    settings.optimizer === 'sgd' ? { name: 'sgd', lr: settings.lr, momentum: settings.momentum } : { name: 'adam', lr: settings.lr };
+  const optimizer = optimizerOf(settings.optimizer, settings.lr, settings.momentum);
   const series = seriesOf(settings);
   // 'conv': one block of the 16 conv layers (the first 16 weight layers); the classifier's layers keep their draw.
   const blocks = settings.scaleLayers === 'conv' ? { blocks: [Array.from({ length: VGG19_CONV_LAYERS }, (_, i) => i)] } : {};
   const initialize = (net: Net, alpha: number, seed: number) => emergenceInit(net, { base: 'kaiming', alpha, seed, ...blocks });
   const compile = (batchNorm: boolean, seed: number) =>
-    ctx.engine.compile(vgg19({ width: settings.width, batchNorm, classifierHidden: hidden, classes: train.classes.length }), {
-      inputShape: train.shape,
+    compileClassifier(ctx, vgg19({ width: settings.width, batchNorm, classifierHidden: hidden, classes: train.classes.length }), train, {
       batchSize: settings.batch,
-      loss: 'cross-entropy',
       optimizer,
-      init: { name: 'kaiming-normal' },
+      init: 'kaiming-normal',
       seed,
     });
 
@@ -422,7 +415,7 @@ async function trainSeries(
       lastAccuracy: trained.at(-1)!.testAccuracy!,
       E: [start.E!, ...trained.map((row) => row.E!)],
       lastActive: Object.values(trained.at(-1)!.active ?? {}),
-      earlyLoss: earlyLoss(result.rows, settings.earlySteps),
+      earlyLoss: meanEarlyLoss(result.rows, settings.earlySteps),
     };
   } catch (error) {
     if (!(error instanceof NonFiniteLossError)) throw error;
@@ -438,12 +431,6 @@ async function trainSeries(
       divergence: { step: error.step, message: error.message },
     };
   }
-}
-
-/** Mean training loss over the first `steps` steps, from the 'steps' rows. */
-function earlyLoss(rows: readonly MetricsRow[], steps: number): number {
-  const blocks = rows.filter((row) => row.kind === 'steps' && row.step <= steps);
-  return blocks.length === 0 ? NaN : blocks.reduce((sum, row) => sum + row.loss!, 0) / blocks.length;
 }
 
 const meanOf = (values: Float32Array): number => (values.length === 0 ? 0 : values.reduce((sum, v) => sum + v, 0) / values.length);
@@ -541,7 +528,7 @@ function summarize(
 ) {
   const first = (id: string) => statistic(outcomes.get(id)!.map((o) => o.firstAccuracy));
   const diverged = (id: string) => outcomes.get(id)!.filter((o) => o.diverged).length;
-  const percent = (s: Statistic) => formatStatistic(s, 1, '%', 100);
+  const percent = (s: Statistic) => formatPercent(s, 1);
 
   const tables: ResultTable[] = [];
   const byId = new Map(series.map((s) => [s.id, s]));
