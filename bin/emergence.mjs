@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `emergence` command: runs the CLI of the built package (build/dist/index.js) with Node's streams, files and signals.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,8 +30,14 @@ const io = {
     return () => process.off('SIGINT', listener);
   },
   runBench(args, json) {
+    const script = join(root, 'build/bench.mjs');
+    if (!existsSync(script)) {
+      return Promise.reject(
+        new Error(`${script} is missing: the benchmarks ship with the repository, not the npm package (clone it and run npm run bench)`),
+      );
+    }
     return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [join(root, 'build/bench.mjs'), ...args], {
+      const child = spawn(process.execPath, [script, ...args], {
         stdio: ['inherit', json ? 'inherit' : 'ignore', 'inherit'],
       });
       child.on('error', reject);

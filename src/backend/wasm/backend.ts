@@ -195,6 +195,11 @@ export class WasmBackend implements Backend {
     return kernel.parallel && kernel.work(dims) >= PARALLEL_WORK_THRESHOLD ? this.threads : 1;
   }
 
+  /** Wakes idle pool workers with no new job (see ThreadPool.wakeIdle); 0 without workers or when none was asleep. */
+  wakeIdleWorkers(): number {
+    return this.pool?.wakeIdle() ?? 0;
+  }
+
   poolStats(): { allocated: number; pooled: number; bytes: number } {
     return this.heap.stats();
   }

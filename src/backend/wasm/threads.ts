@@ -50,7 +50,10 @@ function workerMain(): void {
     for (;;) {
       // Kernels come in bursts (a layer, a training step): spin briefly before sleeping, since a futex wake costs tens of µs.
       for (let spin = 0; spin < 20000 && Atomics.load(i32, 0) === generation; spin++);
-      Atomics.wait(i32, 0, generation);
+      // A wake-up is no proof of a new job: when the caller is descheduled between publishing job N and notifying, this
+      // worker can see job N while spinning, run it, go to sleep, and only then receive job N's notify. Running job N
+      // again would race with the caller's next kernels and count twice towards `done`, ending the next job early.
+      while (Atomics.load(i32, 0) === generation) Atomics.wait(i32, 0, generation);
       generation = Atomics.load(i32, 0);
       const fn = Atomics.load(i32, 1);
       if (fn === -1) return;
@@ -164,6 +167,14 @@ export class ThreadPool {
     }
     if (failure) throw failure;
     if (Atomics.load(i32, FAILED)) throw new Error(`wasm kernel '${name}' trapped in a worker thread`);
+  }
+
+  /**
+   * Wakes the sleeping workers without publishing a job, as a notify that arrives after the job it announced does;
+   * returns how many it woke. Tests use it to check that such a wake-up makes no worker run its last job again.
+   */
+  wakeIdle(): number {
+    return Atomics.notify(this.i32, GENERATION);
   }
 
   terminate(): void {
