@@ -4,11 +4,9 @@ import { emergenceExponents, init as emergenceInit } from '../emergence/init.js'
 import { measure, type EmergenceMeasurement } from '../emergence/measure.js';
 import { log10BigInt } from '../emergence/value.js';
 import { NonFiniteLossError } from '../nn/errors.js';
-import { nn } from '../nn/index.js';
 import type { Net } from '../nn/net.js';
-import type { Layer, Sequential } from '../nn/types.js';
 import { compileClassifier, EARLY_LOSS_OPTIONS, meanEarlyLoss, optimizerOf, sampleLimit, seedsOption } from './common.js';
-import { parseWidths } from './models.js';
+import { parseWidths, vgg19, vggChannels, VGG19_CONV_LAYERS } from './models.js';
 import { SettingsCheck } from './settings-checks.js';
 import { formatPercent, formatStatistic, statistic, within } from './stats.js';
 import type {
@@ -47,69 +45,6 @@ export interface VggSettings {
   normalize: string;
   lossEvery: number;
   earlySteps: number;
-}
-
-/** VGG-19's feature stack for CIFAR-10 (32x32 input): channel counts, 'M' a 2x2 max-pool. */
-export const VGG19_CONFIG: readonly (number | 'M')[] = [
-  64,
-  64,
-  'M',
-  128,
-  128,
-  'M',
-  256,
-  256,
-  256,
-  256,
-  'M',
-  512,
-  512,
-  512,
-  512,
-  'M',
-  512,
-  512,
-  512,
-  512,
-  'M',
-];
-
-/** Conv layers of VGG-19: the layers of nodes E counts (plus the classifier's hidden layers, if any). */
-export const VGG19_CONV_LAYERS = VGG19_CONFIG.filter((entry) => entry !== 'M').length;
-
-/** A channel count of VGG-19 scaled by `width` (at least 1). */
-export function vggChannels(channels: number, width: number): number {
-  return Math.max(1, Math.round(channels * width));
-}
-
-/**
- * VGG-19 for [3, 32, 32] input: conv 3x3 (padding 1, with bias as in torchvision), then batchNorm2d when `batchNorm`,
- * then ReLU, for every entry of VGG19_CONFIG, 2x2 max-pools at 'M'; flatten (the 1x1 map of the last stage) and a
- * classifier: Linear(512·width, classes) (the common CIFAR variant), or hidden Linear + ReLU layers before it.
- */
-export function vgg19(options: { width: number; batchNorm: boolean; classifierHidden?: readonly number[]; classes?: number }): Sequential {
-  const { width, batchNorm, classifierHidden = [], classes = 10 } = options;
-  const layers: Layer[] = [];
-  let channels = 3;
-  for (const entry of VGG19_CONFIG) {
-    if (entry === 'M') {
-      layers.push(nn.maxPool2d(2));
-      continue;
-    }
-    const out = vggChannels(entry, width);
-    layers.push(nn.conv2d(channels, out, 3, { padding: 1 }));
-    if (batchNorm) layers.push(nn.batchNorm2d(out));
-    layers.push(nn.relu());
-    channels = out;
-  }
-  layers.push(nn.flatten());
-  let features = channels;
-  for (const hidden of classifierHidden) {
-    layers.push(nn.linear(features, hidden), nn.relu());
-    features = hidden;
-  }
-  layers.push(nn.linear(features, classes));
-  return nn.sequential(...layers);
 }
 
 type Scheme = 'kaiming' | 'emergence';
