@@ -3,7 +3,9 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'build/dist', 'build/wasm', 'build/test', 'test-artifacts', 'bench-results', 'assembly'] },
+  {
+    ignores: ['node_modules', 'build/dist', 'build/wasm', 'build/test', 'build/playground', 'test-artifacts', 'bench-results', 'assembly'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

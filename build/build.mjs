@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Buffer } from 'node:buffer';
 import * as esbuild from 'esbuild';
+import { buildPlayground } from './build-playground.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'build/dist');
@@ -86,5 +87,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   mkdirSync(dist, { recursive: true });
   await buildWasm();
   await bundle();
+  await buildPlayground();
   types();
 }

@@ -81,7 +81,7 @@ export { data } from './data/index.js';
 export { Dataset } from './data/dataset.js';
 export type { Batch, BatchOptions, Normalization } from './data/dataset.js';
 export type { ChannelStatistics, DatasetName, Split } from './data/catalog.js';
-export type { LoadOptions } from './data/load.js';
+export type { FromFilesOptions, LoadOptions } from './data/load.js';
 export type { DownloadOptions, DownloadProgress } from './data/download.js';
 export { DataError } from './data/errors.js';
 export { parseIdx, parseIdxImages, parseIdxLabels, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC } from './data/idx.js';
@@ -164,3 +164,21 @@ export type {
   TrainRunOptions,
   TrainRunResult,
 } from './experiments/types.js';
+export { playground } from './playground/index.js';
+export type {
+  PlaygroundDone,
+  PlaygroundEpoch,
+  PlaygroundEvent,
+  PlaygroundHistory,
+  PlaygroundLayer,
+  PlaygroundLosses,
+  PlaygroundMeasure,
+  PlaygroundPrune,
+  PlaygroundRunOptions,
+  PlaygroundSettings,
+  PlaygroundStart,
+  PlaygroundDataFile,
+  PlaygroundDataIndex,
+} from './playground/types.js';
+export type { ServeOptions, PlaygroundServer } from './playground/server.js';
+export type { StaticSite, StaticSiteOptions } from './playground/static-site.js';

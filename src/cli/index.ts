@@ -1,4 +1,4 @@
-// The `emergence` command line: train, measure, experiment, report and bench.
+// The `emergence` command line: train, measure, experiment, report, serve and bench.
 import { createEngine } from '../engine.js';
 import { data } from '../data/index.js';
 import type { DatasetName } from '../data/catalog.js';
@@ -13,6 +13,7 @@ import { REFERENCE_MODELS, referenceModel } from './models.js';
 import type { ReferenceModelName } from './models.js';
 import { TrainingProgress } from './progress.js';
 import { experimentCommand, reportCommand } from './experiment-command.js';
+import { serveCommand } from './serve-command.js';
 import { nodeRunFiles } from '../experiments/run-files.js';
 
 /** What the CLI needs from its runtime (bin/emergence.mjs supplies Node's). */
@@ -110,6 +111,7 @@ commands:
   bench         benchmark the kernels and training
   experiment    run one of the papers' experiments into a run folder with a report
   report        redraw the plots and report.html of a run folder
+  serve         serve the playground page (train in the browser, watch E live), or write it as static files
 
 Every command takes --help, --backend, --seed and --json. 'emergence <command> --help' shows its options.`;
 
@@ -126,6 +128,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
     if (command === 'experiment') return await experimentCommand(rest, io);
     if (command === 'report') return await reportCommand(rest, io);
+    if (command === 'serve') return await serveCommand(rest, io);
     if (!Object.hasOwn(COMMANDS, command)) throw new UsageError(`emergence: unknown command '${command}'`, CLI_USAGE);
     const name = command as keyof typeof COMMANDS;
     const usage = COMMANDS[name];

@@ -54,6 +54,24 @@ export class Dataset {
     }
   }
 
+  /** The samples [start, end) as a dataset of their own (views of this one's arrays, no copy). */
+  slice(start: number, end = this.count): Dataset {
+    if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > this.count || start >= end) {
+      throw new DataError('', `${this.name} ${this.split}: slice(${start}, ${end}) must satisfy 0 <= start < end <= ${this.count}`);
+    }
+    return new Dataset(
+      this.name,
+      this.split,
+      this.inputs.subarray(start * this.features, end * this.features),
+      this.labels.subarray(start, end),
+      [...this.shape],
+      [...this.classes],
+      this.source,
+      this.normalization,
+      this.statistics,
+    );
+  }
+
   /** Number of batches one epoch yields with these settings. */
   batchCount(batchSize: number, dropLast = false): number {
     return dropLast ? Math.floor(this.count / batchSize) : Math.ceil(this.count / batchSize);

@@ -12,3 +12,8 @@ export class DataError extends EngineError {
     super(file ? `${file}: ${message}` : message);
   }
 }
+
+/** No place searched holds a split's files (data.load then tries the download cache). */
+export class FilesNotFoundError extends DataError {
+  override name = 'DataError';
+}

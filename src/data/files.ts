@@ -48,7 +48,15 @@ function denoReader(): FileReader {
       try {
         return await deno.readFile(path);
       } catch (error) {
-        if ((error as Error).name === 'NotFound') return undefined;
+        const name = (error as Error).name;
+        if (name === 'NotFound') return undefined;
+        if (name === 'NotCapable' || name === 'PermissionDenied') {
+          // Deno without --allow-read for this path: say so, rather than looking elsewhere and blaming the next place.
+          throw new DataError(
+            path,
+            `cannot be read: Deno needs read permission (deno run --allow-read=${path.replace(/\/[^/]*$/, '') || path}): ${(error as Error).message}`,
+          );
+        }
         throw new DataError(path, `cannot be read: ${(error as Error).message}`);
       }
     },

@@ -1,5 +1,5 @@
-// The `data` namespace: data.load plus the format parsers it is built from.
-import { load } from './load.js';
+// The `data` namespace: data.load, data.fromFiles (bytes already in hand) plus the format parsers it is built from.
+import { fromFiles, load, splitFiles } from './load.js';
 import { parseCifar10Batch } from './cifar.js';
 import { gunzipIfNeeded, isGzip } from './gzip.js';
 import { parseIdx, parseIdxImages, parseIdxLabels } from './idx.js';
@@ -9,6 +9,8 @@ import { readTar } from './tar.js';
 
 export const data = {
   load,
+  fromFiles,
+  splitFiles,
   datasetNames,
   parseIdx,
   parseIdxImages,

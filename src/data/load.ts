@@ -3,7 +3,7 @@ import { datasetSpec, type DatasetName, type DatasetSpec, type FileRole, type Sp
 import { parseCifar10Batch, CIFAR10_PIXELS } from './cifar.js';
 import { Dataset, pixelsToInputs, type Normalization } from './dataset.js';
 import { cachedSplitFolder, type DownloadOptions } from './download.js';
-import { DataError } from './errors.js';
+import { DataError, FilesNotFoundError } from './errors.js';
 import { fileReader, type FileReader } from './files.js';
 import { parseIdxImages, parseIdxLabels } from './idx.js';
 
@@ -37,6 +37,57 @@ const normalizations: Normalization[] = ['none', 'unit', 'standard'];
 /** Loads a split of 'mnist', 'fashion-mnist' or 'cifar10' from local files into memory. */
 export async function load(name: DatasetName, options: LoadOptions = {}): Promise<Dataset> {
   const spec = datasetSpec(name);
+  const { split, normalize, limit } = checkOptions(name, options);
+  const reader = fileReader();
+  const files = await locateOrDownload(spec, split, options, reader);
+  return decode(spec, split, files, normalize, limit);
+}
+
+/** Options of data.fromFiles: the split the files hold, and how to normalize and cut it (as in data.load). */
+export interface FromFilesOptions {
+  /** Default 'train'. */
+  split?: Split;
+  /** Default 'unit' (pixels / 255). */
+  normalize?: Normalization;
+  limit?: number;
+}
+
+/**
+ * Builds a split of 'mnist', 'fashion-mnist' or 'cifar10' from file contents the caller already has (fetched with its
+ * own progress display, unpacked from an archive, ...), keyed by file name: the names data.load looks for
+ * (data.splitFiles lists them; for MNIST-style sets either the raw or the .gz name). Extra files are ignored; a missing
+ * one throws naming what was expected.
+ */
+export async function fromFiles(name: DatasetName, files: Record<string, Uint8Array>, options: FromFilesOptions = {}): Promise<Dataset> {
+  const spec = datasetSpec(name);
+  const { split, normalize, limit } = checkOptions(name, options);
+  const found: FoundFile[] = [];
+  for (const role of spec.files(split)) {
+    const fileName = role.names.find((candidate) => Object.hasOwn(files, candidate));
+    if (fileName === undefined) {
+      const given = Object.keys(files);
+      throw new DataError(
+        '',
+        `data.fromFiles('${name}', { split: '${split}' }): no file for ${role.role}: expected ${role.names.map((n) => `'${n}'`).join(' or ')}, ` +
+          `given ${given.length ? given.map((n) => `'${n}'`).join(', ') : 'no files'}`,
+      );
+    }
+    const bytes = files[fileName];
+    if (!(bytes instanceof Uint8Array))
+      throw new DataError(fileName, `data.fromFiles: the contents must be a Uint8Array, got ${typeof bytes}`);
+    found.push({ role: role.role, path: fileName, bytes });
+  }
+  return decode(spec, split, found, normalize, limit);
+}
+
+/** The files a split of a data set is read from, in order: each role with the file names accepted for it. */
+export function splitFiles(name: DatasetName, split: Split = 'train'): { role: string; names: string[] }[] {
+  return datasetSpec(name)
+    .files(split)
+    .map((role) => ({ role: role.role, names: [...role.names] }));
+}
+
+function checkOptions(name: string, options: FromFilesOptions): { split: Split; normalize: Normalization; limit: number } {
   const split = options.split ?? 'train';
   const normalize = options.normalize ?? 'unit';
   const limit = options.limit ?? Infinity;
@@ -47,8 +98,10 @@ export async function load(name: DatasetName, options: LoadOptions = {}): Promis
   if (limit !== Infinity && (!Number.isInteger(limit) || limit < 1)) {
     throw new DataError('', `data.load('${name}'): limit must be a positive integer, got ${limit}`);
   }
-  const reader = fileReader();
-  const files = await locateOrDownload(spec, split, options, reader);
+  return { split, normalize, limit };
+}
+
+async function decode(spec: DatasetSpec, split: Split, files: FoundFile[], normalize: Normalization, limit: number): Promise<Dataset> {
   const decoded = spec.format === 'idx' ? await decodeIdx(spec, files, limit) : decodeCifar10(files, limit);
   const [channels, height, width] = spec.shape;
   const inputs = pixelsToInputs(decoded.pixels, channels, height * width, normalize, spec.statistics);
@@ -108,11 +161,21 @@ export async function locate(
     misses.push(`  ${folder}:${has} no ${missing.names.join(' / ')}`);
   }
   const places = misses.length ? misses.join('\n') : '  (no places: pass options.dir)';
-  throw new DataError(
+  throw new FilesNotFoundError(
     '',
     `data.load('${spec.name}', { split: '${split}' }): files not found; searched, in order:\n${places}\n` +
       `Pass { dir } or set ${DATA_DIR_ENV} to a folder holding ${roles.map((r) => r.names[0]).join(', ')}.`,
   );
+}
+
+/**
+ * The files data.load would read for a split, with their contents, without decoding them: local copies first, else the
+ * download cache (downloading only when options.download allows). For tools that pass the files on (a data server).
+ */
+export async function findSplitFiles(name: DatasetName, options: LoadOptions = {}): Promise<FoundFile[]> {
+  const spec = datasetSpec(name);
+  const { split } = checkOptions(name, options);
+  return locateOrDownload(spec, split, options, fileReader());
 }
 
 /** Local files first; else (Node, Deno) the cache folder, downloading and verifying the canonical files into it. */
@@ -120,7 +183,8 @@ async function locateOrDownload(spec: DatasetSpec, split: Split, options: LoadOp
   try {
     return await locate(spec, split, options, reader);
   } catch (error) {
-    if (!(error instanceof DataError) || reader.runtime === 'browser') throw error;
+    // Only a clean "not found" falls through to the cache: a file that exists but cannot be read is reported as such.
+    if (!(error instanceof FilesNotFoundError) || reader.runtime === 'browser') throw error;
     const folder = await cachedSplitFolder(spec, split, options, reader, error.message);
     const found: FoundFile[] = [];
     for (const role of spec.files(split)) {

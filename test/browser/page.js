@@ -1,5 +1,5 @@
 // The browser side of the Chromium suite: runs every test group on WebAssembly and WebGPU, shows the results on the page
-// and reports each one to run.mjs through the functions it exposes (emergenceReport, emergenceDone).
+// and reports each one to run.mjs through the functions it exposes (emergenceReport, emergenceDone). Served at /tests/.
 import { createEngine } from '/dist/index.js';
 import { groups } from '/test/cases.js';
 

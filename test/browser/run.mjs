@@ -1,75 +1,58 @@
-// `npm run test:browser`: serves build/ and the test page with cross-origin isolation headers on 127.0.0.1, runs every
-// test group in headless Chromium (WebAssembly on worker threads, WebGPU on SwiftShader), prints each result and exits
-// non-zero on any failure or any console error on the page. Saves a screenshot to test-artifacts/browser.png.
-import { createReadStream, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:http';
+// `npm run test:browser`: serves the package's pages with `emergence serve`'s server (cross-origin isolation headers,
+// 127.0.0.1) and runs them in headless Chromium (WebAssembly on worker threads, WebGPU on SwiftShader): every test group
+// on both backends (/tests/), the playground page (playground-suite.mjs) and the browser guide's example
+// (example-suite.mjs). Prints each result, saves screenshots to test-artifacts/ and exits non-zero on any failure or any
+// console error on a page.
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, extname, join, normalize, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import puppeteer from 'puppeteer';
 import { buildTests } from '../../build/build-tests.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
-const buildDir = join(root, 'build');
-const pageDir = join(root, 'test/browser');
 const artifacts = join(root, 'test-artifacts');
 const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-/** The whole page run; software WebGPU is slow, but the suite takes well under this. */
-const TIMEOUT_MS = 15 * 60_000;
+/** The test-group page; software WebGPU is slow, but the suite takes well under this. */
+const CASES_TIMEOUT_MS = 15 * 60_000;
+/** Node's own WebGPU (Dawn) runs on SwiftShader too, for the playground's comparison run. */
+process.env.VK_ICD_FILENAMES ??= '/usr/lib/chromium/vk_swiftshader_icd.json';
 
-const contentTypes = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.wasm': 'application/wasm',
-  '.wgsl': 'text/plain; charset=utf-8',
-};
-
-/** The page and its script from test/browser, everything else from build/ (dist/index.js, test/cases.js). */
-function resolveRequest(urlPath) {
-  const path = decodeURIComponent(urlPath.split('?')[0]);
-  if (path === '/' || path === '/index.html') return join(pageDir, 'index.html');
-  if (path === '/page.js') return join(pageDir, 'page.js');
-  const file = normalize(join(buildDir, path));
-  return file.startsWith(buildDir + sep) ? file : undefined;
-}
-
-function startServer() {
-  const server = createServer((request, response) => {
-    // Cross-origin isolation gives the page SharedArrayBuffer, which the WebAssembly threads need.
-    response.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
-    response.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
-    response.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
-    response.setHeader('Cache-Control', 'no-store');
-    if (request.url === '/favicon.ico') return void response.writeHead(204).end();
-    const file = resolveRequest(request.url ?? '/');
-    if (!file || !existsSync(file) || !statSync(file).isFile()) return void response.writeHead(404).end('not found');
-    response.writeHead(200, { 'Content-Type': contentTypes[extname(file)] ?? 'application/octet-stream' });
-    createReadStream(file).pipe(response);
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
-
-if (!existsSync(join(buildDir, 'dist/index.js'))) {
-  console.error('browser: build/dist/index.js is missing; run `npm run build` first');
-  process.exit(1);
+for (const [file, hint] of [
+  ['build/dist/index.js', 'run `npm run build` first'],
+  ['build/playground/index.html', 'run `npm run build` first'],
+]) {
+  if (!existsSync(join(root, file))) {
+    console.error(`browser: ${file} is missing; ${hint}`);
+    process.exit(1);
+  }
 }
 if (!existsSync(chromium)) {
   console.error(`browser: ${chromium} is missing; install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH`);
   process.exit(1);
 }
 await buildTests();
+mkdirSync(artifacts, { recursive: true });
 
-const server = await startServer();
-const origin = `http://127.0.0.1:${server.address().port}`;
+const { playground } = await import('../../build/dist/index.js');
+const server = await playground.serve({
+  port: 0,
+  mounts: {
+    '/tests/': join(root, 'test/browser'),
+    '/test/': join(root, 'build/test'),
+    '/examples/': join(root, 'examples'),
+    '/build/': join(root, 'build'),
+  },
+  log: (line) => console.log(`  [server] ${line}`),
+});
+const origin = server.url.replace(/\/$/, '');
 const userDataDir = mkdtempSync(join(tmpdir(), 'emergence-chromium-'));
 const browser = await puppeteer
   .launch({
     executablePath: chromium,
     headless: true, // --headless=new
     userDataDir,
+    protocolTimeout: 20 * 60_000,
     args: [
       '--enable-unsafe-webgpu',
       '--enable-features=Vulkan',
@@ -82,8 +65,8 @@ const browser = await puppeteer
       '--disable-quic',
     ],
   })
-  .catch((error) => {
-    server.close();
+  .catch(async (error) => {
+    await server.close();
     rmSync(userDataDir, { recursive: true, force: true });
     console.error(`browser: could not start ${chromium}: ${error.message}`);
     process.exit(1);
@@ -91,10 +74,18 @@ const browser = await puppeteer
 
 let passed = 0;
 let failed = 0;
-const consoleErrors = [];
 const start = performance.now();
-let exitCode = 1;
-try {
+
+function report(result) {
+  if (result.ok) passed++;
+  else failed++;
+  console.log(`${result.ok ? '✓' : '✗'} ${result.name} (${result.ms.toFixed(0)} ms)`);
+  if (!result.ok) console.log(`    ${String(result.error).replaceAll('\n', '\n    ')}`);
+}
+
+/** The test groups on WebAssembly and WebGPU in one page (/tests/), reported case by case as they finish. */
+async function runCasesPage() {
+  const consoleErrors = [];
   const page = await browser.newPage();
   await page.setViewport({ width: 1100, height: 900 });
   page.on('console', (message) => {
@@ -107,7 +98,6 @@ try {
   page.on('response', (response) => {
     if (response.status() >= 400) consoleErrors.push(`HTTP ${response.status()} for ${response.url()}`);
   });
-
   await page.exposeFunction('emergenceReport', (result) => {
     if (result.environment) {
       const env = result.environment;
@@ -117,43 +107,51 @@ try {
     } else if (result.engine) {
       console.log(`browser: ${result.engine.backend} engine: ${result.engine.description}`);
     } else {
-      if (result.ok) passed++;
-      else failed++;
-      console.log(`${result.ok ? '✓' : '✗'} ${result.name} (${result.ms.toFixed(0)} ms)`);
-      if (!result.ok) console.log(`    ${result.error.replaceAll('\n', '\n    ')}`);
+      report(result);
     }
   });
   const done = new Promise((resolve) => page.exposeFunction('emergenceDone', resolve));
   let timer;
   const timeout = new Promise((resolve) => {
-    timer = setTimeout(() => resolve(`the page did not finish within ${TIMEOUT_MS / 60_000} minutes`), TIMEOUT_MS);
+    timer = setTimeout(() => resolve(`the page did not finish within ${CASES_TIMEOUT_MS / 60_000} minutes`), CASES_TIMEOUT_MS);
   });
-
-  await page.goto(`${origin}/`, { waitUntil: 'load' });
+  const pageStart = performance.now();
+  await page.goto(`${origin}/tests/`, { waitUntil: 'load' });
   const pageFailure = await Promise.race([done, timeout]);
   clearTimeout(timer);
-  if (pageFailure) {
-    failed++;
-    console.log(`✗ page › runs to the end\n    ${pageFailure}`);
-  }
-
+  if (pageFailure) report({ name: 'page › runs to the end', ok: false, ms: performance.now() - pageStart, error: pageFailure });
   // The page itself counts as one more check: no console errors, uncaught exceptions or failed requests.
-  if (consoleErrors.length === 0) {
-    passed++;
-    console.log('✓ page › no console errors');
-  } else {
-    failed++;
-    console.log(`✗ page › no console errors\n    ${consoleErrors.join('\n    ')}`);
-  }
-
-  mkdirSync(artifacts, { recursive: true });
+  report({ name: 'page › no console errors', ok: consoleErrors.length === 0, ms: 0, error: consoleErrors.join('\n') });
   await page.screenshot({ path: join(artifacts, 'browser.png'), fullPage: true });
+  await page.close();
+}
+
+/** A suite module's results, or one failure when the suite itself threw. */
+async function runSuite(name, file, exportName, options) {
+  const suiteStart = performance.now();
+  try {
+    const suite = await import(pathToFileURL(join(root, 'test/browser', file)).href);
+    for (const result of await suite[exportName](options)) report(result);
+  } catch (error) {
+    report({ name: `${name} › runs`, ok: false, ms: performance.now() - suiteStart, error: error?.stack ?? String(error) });
+  }
+}
+
+let exitCode = 1;
+try {
+  const only = process.env.EMERGENCE_BROWSER_SUITES?.split(',');
+  const wanted = (name) => !only || only.includes(name);
+  if (wanted('cases')) await runCasesPage();
+  if (wanted('playground')) await runSuite('playground', 'playground-suite.mjs', 'runPlaygroundSuite', { browser, origin, artifacts });
+  if (wanted('example') && existsSync(join(root, 'test/browser/example-suite.mjs'))) {
+    await runSuite('browser example', 'example-suite.mjs', 'runBrowserExample', { browser, origin, artifacts });
+  }
   exitCode = failed > 0 ? 1 : 0;
 } finally {
   await browser.close();
-  server.close();
+  await server.close();
   rmSync(userDataDir, { recursive: true, force: true });
 }
-console.log(`browser: screenshot in test-artifacts/browser.png (${((performance.now() - start) / 1000).toFixed(1)} s)`);
+console.log(`browser: screenshots in test-artifacts/ (${((performance.now() - start) / 1000).toFixed(1)} s)`);
 console.log(`browser: ${passed} passed, ${failed} failed`);
 process.exit(exitCode);

@@ -31,6 +31,7 @@ import { emergencePruneGroup } from './emergence_prune.js';
 import { emergenceValueGroup } from './emergence_value.js';
 import { emergenceInitGroup } from './emergence_init.js';
 import { emergenceMeasureGroup } from './emergence_measure.js';
+import { playgroundRunGroup } from './playground_run.js';
 import type { TestGroup } from './types.js';
 
 export type { TestCase, TestGroup } from './types.js';
@@ -68,4 +69,5 @@ export const groups: TestGroup[] = [
   emergenceValueGroup,
   emergencePruneGroup,
   emergenceMeasureGroup,
+  playgroundRunGroup,
 ];

@@ -5,6 +5,12 @@ import { Random, nn, type CompileOptions, type Sequential } from 'emergence-engi
 /** Training steps of every run. */
 export const PARITY_STEPS = 50;
 
+/**
+ * θ of the emergence measurements (emergence.measure's default, EMERGENCE.md section 1): a node is active when its mean
+ * post-ReLU value over the probe (the run's training inputs) exceeds it.
+ */
+export const PARITY_THRESHOLD = 0.05;
+
 export interface ParityRun {
   /** Key in test/fixtures/parity.json. */
   name: string;
@@ -21,11 +27,17 @@ export interface ParityRun {
   classes: number;
 }
 
-const mlp = (): Sequential => nn.sequential(nn.linear(32, 64), nn.relu(), nn.linear(64, 64), nn.relu(), nn.linear(64, 10));
+// Three hidden layers: with zero-mean inputs and zero biases the first hidden layer starts with every unit active (a
+// unit's mean post-ReLU value is about |w| / sqrt(2 pi), far above θ = 0.05), so E over two hidden layers, (n1 - a1) a2,
+// would be 0; the third makes E count the paths from the second layer's dead units to the third's live ones.
+const mlp = (): Sequential =>
+  nn.sequential(nn.linear(32, 64), nn.relu(), nn.linear(64, 64), nn.relu(), nn.linear(64, 32), nn.relu(), nn.linear(32, 10));
 
 // The convolution before batch norm has no bias, as usual: batch norm cancels a bias, so its true gradient is 0 and Adam
 // would move it by about ±lr per step on rounding noise alone, which makes the eval-mode output (running mean against
-// that bias) differ between any two float implementations.
+// that bias) differ between any two float implementations. The hidden linear layer after the convolutions is there for
+// E, as in the MLP: the first block's channels are all active (batch norm's output has mean 0 and variance 1 before the
+// ReLU), so E over the two conv layers alone would be 0.
 const cnn = (): Sequential =>
   nn.sequential(
     nn.conv2d(1, 4, 3, { padding: 1, bias: false }),
@@ -36,6 +48,8 @@ const cnn = (): Sequential =>
     nn.relu(),
     nn.avgPool2d(2),
     nn.flatten(),
+    nn.linear(8, 8),
+    nn.relu(),
     nn.linear(8, 4),
   );
 

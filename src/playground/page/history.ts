@@ -1,0 +1,34 @@
+// The history of the page's current run, filled from the events as they arrive (what window.playground.history holds).
+import type { PlaygroundEvent, PlaygroundHistory } from '../../index.js';
+
+/** A PlaygroundHistory being filled: start and done arrive with their events. */
+export type LiveHistory = Partial<Pick<PlaygroundHistory, 'start' | 'done'>> & Omit<PlaygroundHistory, 'start' | 'done'>;
+
+export function emptyHistory(): LiveHistory {
+  return { losses: [], measures: [], prunes: [], epochs: [] };
+}
+
+/** Adds one event to the history, as playground.run gathers its own. */
+export function recordEvent(history: LiveHistory, event: PlaygroundEvent): void {
+  switch (event.type) {
+    case 'start':
+      history.start = event;
+      break;
+    case 'losses':
+      // Steps count from 1: losses[i] is step i + 1's.
+      for (let i = 0; i < event.losses.length; i++) history.losses[event.firstStep - 1 + i] = event.losses[i];
+      break;
+    case 'measure':
+      history.measures.push(event);
+      break;
+    case 'prune':
+      history.prunes.push(event);
+      break;
+    case 'epoch':
+      history.epochs.push(event);
+      break;
+    case 'done':
+      history.done = event;
+      break;
+  }
+}
