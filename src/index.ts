@@ -182,3 +182,4 @@ export type {
 } from './playground/types.js';
 export type { ServeOptions, PlaygroundServer } from './playground/server.js';
 export type { StaticSite, StaticSiteOptions } from './playground/static-site.js';
+export type { LiveHistory } from './playground/history.js';

@@ -1,4 +1,5 @@
 // The download step of data.load (Node and Deno): fetches a data set's canonical files into a cache folder, verified by checksum.
+import { importRuntimeModule } from '../platform/runtime-import.js';
 import type { DatasetSpec, DownloadFile, Split } from './catalog.js';
 import { DataError } from './errors.js';
 import type { FileReader } from './files.js';
@@ -36,7 +37,7 @@ type NodeFs = typeof import('node:fs/promises');
 type Checksums = Pick<DownloadFile, 'md5' | 'contentSha256'>;
 
 async function digest(algorithm: 'md5' | 'sha256', bytes: Uint8Array): Promise<string> {
-  const { createHash } = await import('node:crypto');
+  const { createHash } = await importRuntimeModule('node:crypto');
   return createHash(algorithm).update(bytes).digest('hex');
 }
 
@@ -95,7 +96,7 @@ async function fetchToFile(
   file: string,
   report: (p: DownloadProgress) => void,
 ): Promise<string> {
-  const { createHash } = await import('node:crypto');
+  const { createHash } = await importRuntimeModule('node:crypto');
   const response = await fetch(url);
   if (!response.ok || !response.body) throw new Error(`HTTP ${response.status} ${response.statusText}`.trim());
   const header = response.headers.get('content-length');
@@ -147,8 +148,8 @@ export async function downloadVerified(
   expected: DownloadFile,
   progress: DownloadOptions['progress'] = true,
 ): Promise<void> {
-  const fs = await import('node:fs/promises');
-  const { dirname } = await import('node:path');
+  const fs = await importRuntimeModule('node:fs/promises');
+  const { dirname } = await importRuntimeModule('node:path');
   await fs.mkdir(dirname(destination), { recursive: true });
   const report = progressReporter(progress);
   const failures: string[] = [];
@@ -200,7 +201,7 @@ export async function cacheFolder(options: DownloadOptions, reader: FileReader):
   if (fromEnv) return fromEnv;
   const xdg = reader.env('XDG_CACHE_HOME');
   if (xdg) return reader.join(xdg, 'emergence-engine');
-  const { homedir } = await import('node:os');
+  const { homedir } = await importRuntimeModule('node:os');
   return reader.join(homedir(), '.cache/emergence-engine');
 }
 
@@ -215,7 +216,7 @@ export async function cachedSplitFolder(
   reader: FileReader,
   notFound: string,
 ): Promise<string> {
-  const fs = await import('node:fs/promises');
+  const fs = await importRuntimeModule('node:fs/promises');
   const folder = reader.join(await cacheFolder(options, reader), spec.name);
   const mirror = options.mirror ?? reader.env(MIRROR_ENV);
   const baseUrls = mirror ? [mirror] : spec.download.baseUrls;

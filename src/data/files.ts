@@ -1,5 +1,6 @@
 // Runtime-specific file access for the data loaders: node:fs in Node, Deno.readFile in Deno, fetch in browsers.
 import { detectRuntime, type RuntimeName } from '../platform/runtime.js';
+import { importRuntimeModule } from '../platform/runtime-import.js';
 import { DataError } from './errors.js';
 
 /** Reads whole files from one runtime; `undefined` means "not there", any other failure throws. */
@@ -25,7 +26,7 @@ function nodeReader(): FileReader {
     runtime: 'node',
     join: joinPath,
     async tryRead(path) {
-      const fs = await import('node:fs/promises');
+      const fs = await importRuntimeModule('node:fs/promises');
       try {
         const buffer = await fs.readFile(path);
         return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
@@ -99,14 +100,17 @@ export function fileReader(runtime: RuntimeName = detectRuntime()): FileReader {
 
 /** The package's root directory (two levels above both src/data/ and build/dist/), or undefined outside file URLs. */
 export function packageRoot(): string | undefined {
-  const url = new URL('../../', import.meta.url);
+  // Through a variable: bundlers read `new URL('literal', import.meta.url)` as an asset to emit, and Vite resolves this
+  // folder to the package's main file, copying the whole engine into a browser build as an unused asset.
+  const moduleUrl = import.meta.url;
+  const url = new URL('../../', moduleUrl);
   return url.protocol === 'file:' ? decodeURIComponent(url.pathname).replace(/\/$/, '') : undefined;
 }
 
 /** The folder holding the npm package `name`, as Node resolves it from this package; undefined when not installed. */
 export async function nodePackageDir(name: string): Promise<string | undefined> {
   try {
-    const { createRequire } = await import('node:module');
+    const { createRequire } = await importRuntimeModule('node:module');
     const require = createRequire(import.meta.url);
     return require.resolve(`${name}/package.json`).replace(/[\\/]package\.json$/, '');
   } catch {

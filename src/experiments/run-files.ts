@@ -1,4 +1,5 @@
 // A run folder's files through node:fs (Node and Deno): whole-file writes via a temporary name, missing files as undefined.
+import { importRuntimeModule } from '../platform/runtime-import.js';
 import type { RunFiles } from './types.js';
 
 /** `name` inside `dir`; an absolute name stays as it is. */
@@ -9,7 +10,7 @@ let temporaryCounter = 0;
 
 /** RunFiles over the folder `dir` (created on the first write). */
 export function nodeRunFiles(dir: string): RunFiles {
-  const fs = () => import('node:fs/promises');
+  const fs = () => importRuntimeModule('node:fs/promises');
   const read = async <T>(path: string, reader: (full: string) => Promise<T>): Promise<T | undefined> => {
     try {
       return await reader(joinPath(dir, path));

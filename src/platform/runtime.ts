@@ -1,4 +1,6 @@
 // Which JavaScript runtime the engine is running in, and what it offers for threads and GPUs.
+import { importRuntimeModule } from './runtime-import.js';
+
 export type RuntimeName = 'node' | 'deno' | 'browser';
 
 interface NodeLikeProcess {
@@ -15,7 +17,7 @@ export function detectRuntime(): RuntimeName {
 /** Logical cores the runtime reports, or 1 when it does not say. */
 export async function hardwareThreads(runtime: RuntimeName): Promise<number> {
   if (runtime === 'node') {
-    const os = await import('node:os');
+    const os = await importRuntimeModule('node:os');
     return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
   }
   const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;

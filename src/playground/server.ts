@@ -1,6 +1,7 @@
 // `emergence serve`: an HTTP server (Node's node:http, also under Deno) for the playground page, the engine bundle and the
 // local data sets, with the cross-origin isolation headers that WebAssembly threads need.
 import { packageRoot } from '../data/files.js';
+import { importRuntimeModule } from '../platform/runtime-import.js';
 import { EngineError } from '../errors.js';
 import { buildDataIndex, type DataIndexOptions } from './data-index.js';
 import type { PlaygroundDataIndex } from './types.js';
@@ -67,9 +68,9 @@ export function contentType(path: string): string {
  * paths cannot leave their folders.
  */
 export async function serve(options: ServeOptions = {}): Promise<PlaygroundServer> {
-  const http = await import('node:http');
-  const fs = await import('node:fs');
-  const path = await import('node:path');
+  const http = await importRuntimeModule('node:http');
+  const fs = await importRuntimeModule('node:fs');
+  const path = await importRuntimeModule('node:path');
   const pageDir = path.resolve(options.pageDir ?? defaultPageDir());
   if (!fs.existsSync(path.join(pageDir, 'index.html'))) {
     throw new EngineError(`emergence serve: ${pageDir}/index.html is missing: build the page first (npm run build)`);

@@ -10,6 +10,7 @@ import { mlp, smallCnn } from '../experiments/models.js';
 import type { Net } from '../nn/net.js';
 import type { InitName, Sequential } from '../nn/types.js';
 import { Random } from '../random.js';
+import { emptyHistory, recordEvent } from './history.js';
 import { resolveSettings } from './settings.js';
 import type {
   PlaygroundDone,
@@ -82,14 +83,9 @@ export async function run(
     init: { name: baseInit[settings.init] },
     seed: settings.seed,
   });
-  const history: Partial<PlaygroundHistory> & Pick<PlaygroundHistory, 'losses' | 'measures' | 'prunes' | 'epochs'> = {
-    losses: [],
-    measures: [],
-    prunes: [],
-    epochs: [],
-  };
+  const history = emptyHistory();
   const emit = (event: PlaygroundEvent): void => {
-    record(history, event);
+    recordEvent(history, event);
     options.onEvent?.(event);
   };
   try {
@@ -237,32 +233,6 @@ async function measureRun(
     probeLoss: evaluation.loss,
     probeAccuracy: evaluation.accuracy ?? NaN,
   };
-}
-
-function record(
-  history: Partial<PlaygroundHistory> & Pick<PlaygroundHistory, 'losses' | 'measures' | 'prunes' | 'epochs'>,
-  event: PlaygroundEvent,
-): void {
-  switch (event.type) {
-    case 'start':
-      history.start = event;
-      break;
-    case 'losses':
-      history.losses.push(...event.losses);
-      break;
-    case 'measure':
-      history.measures.push(event);
-      break;
-    case 'prune':
-      history.prunes.push(event);
-      break;
-    case 'epoch':
-      history.epochs.push(event);
-      break;
-    case 'done':
-      history.done = event;
-      break;
-  }
 }
 
 function checkData(settings: PlaygroundSettings, train: Dataset, test: Dataset): void {

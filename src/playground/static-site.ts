@@ -1,6 +1,7 @@
 // `emergence serve --static DIR`: the playground as static files (page, data sets, data/index.json, header rules) for
 // any web server, written to a temporary folder first and renamed into place whole.
 import { EngineError } from '../errors.js';
+import { importRuntimeModule } from '../platform/runtime-import.js';
 import { buildDataIndex, type DataIndexOptions } from './data-index.js';
 import { defaultPageDir, ISOLATION_HEADERS } from './server.js';
 import type { PlaygroundDataIndex } from './types.js';
@@ -34,8 +35,8 @@ data/index.json lists the data sets copied into data/.
 
 /** Writes the page and every data set found (see buildDataIndex) into `dir`, which must not exist unless options.force. */
 export async function writeStaticSite(dir: string, options: StaticSiteOptions = {}): Promise<StaticSite> {
-  const fs = await import('node:fs/promises');
-  const path = await import('node:path');
+  const fs = await importRuntimeModule('node:fs/promises');
+  const path = await importRuntimeModule('node:path');
   const target = path.resolve(dir);
   const exists = await fs.stat(target).then(
     () => true,

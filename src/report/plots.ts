@@ -1,5 +1,6 @@
 // A run's plots: metrics rows aggregated over seeds, drawn as Vega-Lite line charts and rendered headless to SVG.
 import type { MetricName, MetricsRow, PlotSpec } from '../experiments/types.js';
+import { importRuntimeModule } from '../platform/runtime-import.js';
 
 /** Tableau 10, Vega's default categorical palette (cycled past ten series). */
 export const PALETTE = ['#4c78a8', '#f58518', '#e45756', '#72b7b2', '#54a24b', '#eeca3b', '#b279a2', '#ff9da6', '#9d755d', '#bab0ac'];
@@ -366,7 +367,7 @@ export async function renderPlot(
 ): Promise<RenderedPlot | undefined> {
   const data = plotData(spec, rows);
   if (data.points.length === 0) return undefined;
-  const [vegaLite, vega] = await Promise.all([import('vega-lite'), import('vega')]);
+  const [vegaLite, vega] = await Promise.all([importRuntimeModule('vega-lite'), importRuntimeModule('vega')]);
   const compiled = vegaLite.compile(vegaLiteSpec(spec, data, colours) as unknown as Parameters<typeof vegaLite.compile>[0]).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   try {

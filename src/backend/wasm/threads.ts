@@ -1,5 +1,6 @@
 // Worker threads over shared WebAssembly memory: the main thread and each worker run one share of a kernel.
 import { detectRuntime } from '../../platform/runtime.js';
+import { importRuntimeModule } from '../../platform/runtime-import.js';
 
 /** Layout of the control block in shared memory (int32 slots, then float64 arguments). */
 const GENERATION = 0;
@@ -109,7 +110,7 @@ export class ThreadPool {
     for (let tid = 1; tid <= workers; tid++) {
       const init = { module, memory, control, tid, names };
       if (detectRuntime() === 'node') {
-        const { Worker } = await import('node:worker_threads');
+        const { Worker } = await importRuntimeModule('node:worker_threads');
         const worker = new Worker(source, { eval: true });
         // Unref only once the worker is ready: until then it is the only thing keeping an `await createEngine()` alive.
         ready.push(

@@ -1,6 +1,7 @@
 // Finds a WebGPU adapter in each runtime: the npm package `webgpu` (Dawn) in Node, navigator.gpu in Deno and browsers.
 import { BackendUnavailableError } from '../../errors.js';
 import { detectRuntime, type RuntimeName } from '../../platform/runtime.js';
+import { importRuntimeModule } from '../../platform/runtime-import.js';
 
 export interface AcquiredDevice {
   device: GPUDevice;
@@ -21,7 +22,7 @@ async function gpuEntryPoint(runtime: RuntimeName): Promise<GPU | undefined> {
   if (nodeGpu) return nodeGpu;
   let dawn: { create(flags: string[]): GPU; globals: Record<string, unknown> };
   try {
-    dawn = (await import('webgpu')) as unknown as typeof dawn;
+    dawn = (await importRuntimeModule('webgpu')) as unknown as typeof dawn;
   } catch (error) {
     throw new BackendUnavailableError(
       `webgpu: Node has no built-in WebGPU and the npm package 'webgpu' could not be loaded (${(error as Error).message}); install it with 'npm install webgpu'`,

@@ -1,6 +1,6 @@
 // Downloads of a run: the whole history as JSON, and one CSV row per measurement (E, relative E, accuracy, per-layer a/n).
 import type { PlaygroundSettings } from '../../index.js';
-import type { LiveHistory } from './history.js';
+import type { LiveHistory } from '../history.js';
 
 /** A file name naming the run: data set, model, init and seed. */
 export function runFileName(settings: PlaygroundSettings, extension: string): string {

@@ -4,7 +4,7 @@ import { BackendError, chooseBackend, type BackendPreference, type WebGpuSupport
 import { Controls, byId } from './controls.js';
 import { fetchIndex, isCached, loadDataset, type DataIndex } from './data-loader.js';
 import { download, historyJson, measurementsCsv, runFileName } from './export.js';
-import { emptyHistory, recordEvent, type LiveHistory } from './history.js';
+import { emptyHistory, recordEvent, type LiveHistory } from '../history.js';
 import { NodeView } from './node-view.js';
 import { RunCharts } from './run-charts.js';
 import { StatusPanel } from './status.js';

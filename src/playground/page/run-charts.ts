@@ -1,6 +1,6 @@
 // The page's five live charts (loss, accuracy, log10 E, relative E, per-layer active fraction), drawn from the run's history.
 import { LineChart, palette, type ChartMarker } from './charts.js';
-import type { LiveHistory } from './history.js';
+import type { LiveHistory } from '../history.js';
 
 /** Weight of the exponential moving average that smooths the per-step training loss. */
 const SMOOTHING = 0.95;

@@ -2,7 +2,7 @@
 import { formatNumber } from './charts.js';
 import { byId } from './controls.js';
 import type { DownloadProgress } from './data-loader.js';
-import type { LiveHistory } from './history.js';
+import type { LiveHistory } from '../history.js';
 
 /** E from its exact decimal digits: grouped when short, else d.ddd × 10^k (no float64 overflow). */
 export function formatE(digits: string): string {

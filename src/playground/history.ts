@@ -1,5 +1,5 @@
-// The history of the page's current run, filled from the events as they arrive (what window.playground.history holds).
-import type { PlaygroundEvent, PlaygroundHistory } from '../../index.js';
+// A live run's history, filled from its events as they arrive (playground.run gathers its own; the page its window.playground.history).
+import type { PlaygroundEvent, PlaygroundHistory } from './types.js';
 
 /** A PlaygroundHistory being filled: start and done arrive with their events. */
 export type LiveHistory = Partial<Pick<PlaygroundHistory, 'start' | 'done'>> & Omit<PlaygroundHistory, 'start' | 'done'>;
@@ -8,7 +8,7 @@ export function emptyHistory(): LiveHistory {
   return { losses: [], measures: [], prunes: [], epochs: [] };
 }
 
-/** Adds one event to the history, as playground.run gathers its own. */
+/** Adds one event to the history. */
 export function recordEvent(history: LiveHistory, event: PlaygroundEvent): void {
   switch (event.type) {
     case 'start':
