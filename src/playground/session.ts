@@ -182,9 +182,11 @@ export async function run(
         break epochs;
       }
     }
-    if (step === pruneStep) await pruneNow(history.epochs.length + 1);
-    const final = await measureNow(step, Math.min(settings.epochs, Math.ceil(step / stepsPerEpoch)));
-    if (history.measures.at(-1)?.step !== step || history.prunes.at(-1)?.step === step) emit(final);
+    const lastEpochNumber = Math.min(settings.epochs, Math.ceil(step / stepsPerEpoch));
+    // Pruning planned after the last step (pruneAt 1) happens at the end, unless the run was stopped.
+    if (step === pruneStep && reason !== 'stopped' && history.prunes.length === 0) await pruneNow(lastEpochNumber);
+    // The final state is measured once (pruneNow and the measureEvery schedule may already have measured it).
+    if (history.measures.at(-1)?.step !== step) emit(await measureNow(step, lastEpochNumber));
     const lastEpoch = history.epochs.at(-1);
     const evaluation =
       lastEpoch?.step === step

@@ -142,6 +142,11 @@ export const playgroundRunGroup: TestGroup = {
         expectEqual(short.history.done.reason, 'max-steps', 'reason with maxSteps');
         expectEqual(short.history.losses.length, 10, 'steps with maxSteps 10');
         expectEqual(short.history.measures.map((m) => m.step).join(','), '0,8,10', 'measured steps');
+        const pruneLast = await record(engine, { ...SETTINGS, pruneAt: 1, maxSteps: 10 });
+        const order = pruneLast.events
+          .filter((event) => event.type === 'prune' || event.type === 'measure')
+          .map((event) => `${event.type}@${event.step}`);
+        expectEqual(order.join(' '), 'measure@0 measure@8 prune@10 measure@10', 'pruning after the last step, measured once after');
         const controller = new AbortController();
         controller.abort();
         const stopped = await record(engine, { ...SETTINGS }, controller.signal);
